@@ -1,0 +1,1 @@
+"""Installing, configuring and launching the platform's services natively."""

@@ -1,0 +1,75 @@
+"""The native stack's launcher: `python -m infra up|down|status|logs|demo|topics`.
+
+    up       ClickHouse, Kafka (KRaft) and Superset; then topics, warehouse schema, dashboards
+    demo     `up`, then the Faust worker and the simulator; prints the Superset URL and login
+    down     stops every process this project started (by PID file), apps first
+    status   each service's PID and health
+    logs     the last lines of each log (or `logs NAME`)
+    topics   create the contract's topics (idempotent)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from infra import services
+from infra.process import ServiceError, tail
+from infra.settings import load
+
+
+def stack_up(settings) -> None:
+    for kind in services.STACK:
+        print(kind(settings).up(), flush=True)
+    from infra.topics import create_topics
+    print(f"topics: {', '.join(create_topics(settings))}", flush=True)
+    from warehouse.migrate import migrate
+    applied = migrate(settings)
+    print(f"warehouse: database {settings.clickhouse_db}, "
+          f"{len(applied)} new migration(s){': ' + ', '.join(applied) if applied else ''}", flush=True)
+    from dashboards.provision import provision
+    print(provision(settings), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "demo", "down", "status", "logs", "topics"])
+    parser.add_argument("service", nargs="?", help="for `logs`: one service's log")
+    args = parser.parse_args(argv)
+    settings = load()
+    everything = [kind(settings) for kind in (*services.STACK, *services.APPS)]
+    started = time.monotonic()
+    try:
+        if args.command == "up":
+            stack_up(settings)
+        elif args.command == "demo":
+            stack_up(settings)
+            for kind in services.APPS:
+                print(kind(settings).up(), flush=True)
+            print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
+                  f"  Superset:  {settings.superset_url}/superset/dashboard/drama-loop/\n"
+                  f"  login:     {settings.superset_admin_user} / {settings.superset_admin_password}\n"
+                  f"  SQL:       clickhouse-client --port {settings.clickhouse_port} -d {settings.clickhouse_db}\n"
+                  f"  stop:      make down")
+        elif args.command == "down":
+            for service in reversed(everything):
+                print(service.down(), flush=True)
+        elif args.command == "status":
+            for service in everything:
+                print(service.status())
+        elif args.command == "logs":
+            for service in everything:
+                if args.service in (None, service.name):
+                    print(f"==> {service.log} <==\n{tail(service.log, 40)}\n")
+        elif args.command == "topics":
+            from infra.topics import create_topics
+            print("\n".join(create_topics(settings)))
+    except ServiceError as error:
+        print(f"\nERROR {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The services the platform runs natively: what each needs installed, how it starts, how
+its health is read. `infra.__main__` drives them (`make up`, `make down`, `make status`)."""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import string
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from infra.process import PidFile, ServiceError, http_ok, pid_alive, port_open, run, spawn, tail, terminate
+from infra.settings import ROOT, Settings
+
+INFRA = ROOT / "infra"
+
+
+def render(template: Path, target: Path, settings: Settings) -> Path:
+    """Fill ${NAME} placeholders of a config template from the settings."""
+    values = {
+        "STATE_DIR": str(settings.state_dir),
+        "KAFKA_HOST": settings.kafka_host,
+        "KAFKA_PORT": str(settings.kafka_port),
+        "KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
+        "CLICKHOUSE_HOST": settings.clickhouse_host,
+        "CLICKHOUSE_PORT": str(settings.clickhouse_port),
+        "CLICKHOUSE_HTTP_PORT": str(settings.clickhouse_http_port),
+        "CLICKHOUSE_USER": settings.clickhouse_user,
+        "CLICKHOUSE_PASSWORD": settings.clickhouse_password,
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(string.Template(template.read_text()).substitute(values))
+    return target
+
+
+class Service:
+    """One process the project starts and stops. Subclasses say how."""
+
+    name = ""
+    start_timeout = 60.0
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.pidfile = PidFile(settings.pid_dir / f"{self.name}.pid")
+        self.log = settings.log_dir / f"{self.name}.log"
+
+    # --- what a subclass provides ---------------------------------------------------------
+    def ports(self) -> list[tuple[str, int]]:
+        return []
+
+    def installed(self) -> bool:
+        return True
+
+    def install(self) -> None:
+        pass
+
+    def prepare(self) -> None:
+        """Render configuration and initialise storage, before each start (idempotent)."""
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def healthy(self) -> bool:
+        return all(port_open(host, port) for host, port in self.ports())
+
+    def address(self) -> str:
+        return ", ".join(f"{h}:{p}" for h, p in self.ports())
+
+    # --- the life cycle, the same for all -------------------------------------------------
+    def pid(self) -> int | None:
+        return self.pidfile.read()
+
+    def up(self) -> str:
+        pid = self.pid()
+        if pid and self.healthy():
+            return f"{self.name}: already running (pid {pid}) on {self.address()}"
+        if pid is None:
+            taken = [f"{h}:{p}" for h, p in self.ports() if port_open(h, p)]
+            if taken:
+                raise ServiceError(
+                    f"{self.name}: cannot start, {', '.join(taken)} is already taken by a process this "
+                    f"project did not start. Stop that process, or point the project elsewhere with the "
+                    f"port variables in infra/settings.py (e.g. KAFKA_PORT, CLICKHOUSE_PORT, SUPERSET_PORT).")
+            if not self.installed():
+                print(f"{self.name}: installing (once; output in {self.log})", flush=True)
+                self.install()
+            self.prepare()
+            pid = spawn(self.argv(), self.log, env=self.env(), cwd=ROOT)
+            self.pidfile.write(pid)
+        started = time.monotonic()
+        while time.monotonic() - started < self.start_timeout:
+            if not pid_alive(pid):
+                self.pidfile.clear()
+                raise ServiceError(f"{self.name}: the process exited while starting. The reason is usually "
+                                   f"in the last lines of {self.log}:\n{tail(self.log)}")
+            if self.healthy():
+                return f"{self.name}: up (pid {pid}) on {self.address()} in {time.monotonic() - started:.1f}s"
+            time.sleep(0.3)
+        raise ServiceError(f"{self.name}: not healthy after {self.start_timeout:.0f}s (pid {pid} still running; "
+                           f"`make down` stops it). Last lines of {self.log}:\n{tail(self.log)}")
+
+    def down(self) -> str:
+        pid = self.pid()
+        if pid is None:
+            self.pidfile.clear()
+            return f"{self.name}: not running"
+        terminate(pid)
+        self.pidfile.clear()
+        return f"{self.name}: stopped (pid {pid})"
+
+    def status(self) -> str:
+        pid = self.pid()
+        if pid is None:
+            return f"{self.name:<11} stopped"
+        health = "healthy" if self.healthy() else "NOT healthy (see `make logs`)"
+        return f"{self.name:<11} pid {pid:<8} {health:<10} {self.address()}"
+
+
+class ClickHouse(Service):
+    name = "clickhouse"
+
+    def ports(self):
+        return [(self.settings.clickhouse_host, self.settings.clickhouse_port),
+                (self.settings.clickhouse_host, self.settings.clickhouse_http_port)]
+
+    def binary(self) -> list[str] | None:
+        """An official single `clickhouse` binary if on PATH, else Debian's clickhouse-server."""
+        official = shutil.which("clickhouse")
+        if official:
+            return [official, "server"]
+        debian = shutil.which("clickhouse-server") or ("/usr/sbin/clickhouse-server"
+                                                       if Path("/usr/sbin/clickhouse-server").exists() else None)
+        return [debian] if debian else None
+
+    def installed(self) -> bool:
+        return self.binary() is not None
+
+    def install(self) -> None:
+        fix = ("Install it by hand (`apt-get install clickhouse-server`, or put an official `clickhouse` "
+               "binary on PATH) and run `make up` again.")
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise ServiceError(f"clickhouse: no ClickHouse server found and apt-get is not usable here. {fix}")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-q"], "apt-get update", self.log, env=env, fix=fix)
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "clickhouse-server", "clickhouse-client"],
+            "installing clickhouse-server", self.log, env=env, fix=fix)
+
+    def prepare(self) -> None:
+        conf = self.settings.state_dir / "clickhouse"
+        for sub in ("data", "tmp", "user_files", "format_schemas"):
+            (conf / sub).mkdir(parents=True, exist_ok=True)
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        render(INFRA / "clickhouse" / "config.xml", conf / "config.xml", self.settings)
+        render(INFRA / "clickhouse" / "users.xml", conf / "users.xml", self.settings)
+
+    def argv(self):
+        return [*self.binary(), f"--config-file={self.settings.state_dir / 'clickhouse' / 'config.xml'}"]
+
+    def healthy(self) -> bool:
+        s = self.settings
+        return http_ok(f"http://{s.clickhouse_host}:{s.clickhouse_http_port}/ping", "Ok") and \
+            port_open(s.clickhouse_host, s.clickhouse_port)
+
+
+class Kafka(Service):
+    name = "kafka"
+    start_timeout = 90.0
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / "kafka"
+
+    def ports(self):
+        return [(self.settings.kafka_host, self.settings.kafka_port)]
+
+    def installed(self) -> bool:
+        libs = self.home / "libs"
+        return libs.is_dir() and any(libs.glob("kafka_2.13-*.jar"))
+
+    def install(self) -> None:
+        if not shutil.which("java"):
+            raise ServiceError("kafka: Java is missing; the broker needs Java 17 or newer. "
+                               "Install it (`apt-get install openjdk-17-jre-headless`) and run `make up` again.")
+        if not shutil.which("mvn"):
+            raise ServiceError("kafka: Maven is missing; the broker's jars are resolved from Maven Central with it. "
+                               "Install it (`apt-get install maven`) and run `make up` again.")
+        run(["mvn", "-q", "-B", f"-Dmaven.repo.local={self.settings.state_dir / 'm2'}",
+             "dependency:copy-dependencies", f"-DoutputDirectory={self.home / 'libs'}", "-DincludeScope=runtime"],
+            "resolving the Kafka broker from Maven Central", self.log, cwd=INFRA / "kafka",
+            fix="Check that Maven Central is reachable and that infra/kafka/pom.xml names a published version.")
+
+    def java(self, main: str, *args: str, heap: str = "") -> list[str]:
+        memory = [f"-Xmx{heap}", f"-Xms{heap}"] if heap else ["-Xmx256m"]
+        return ["java", *memory, "-XX:+UseG1GC", "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={INFRA / 'kafka' / 'log4j2.yaml'}",
+                "-cp", str(self.home / "libs" / "*"), main, *args]
+
+    def prepare(self) -> None:
+        props = render(INFRA / "kafka" / "server.properties", self.home / "server.properties", self.settings)
+        if not (self.home / "data" / "meta.properties").exists():
+            cluster_id = subprocess.check_output(self.java("kafka.tools.StorageTool", "random-uuid"),
+                                                 text=True).strip().splitlines()[-1]
+            run(self.java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+                "formatting Kafka's storage", self.log,
+                fix=f"If {self.home / 'data'} holds an older cluster, remove it (`make clean`).")
+
+    def argv(self):
+        return self.java("kafka.Kafka", str(self.home / "server.properties"), heap=self.settings.kafka_heap)
+
+
+class Superset(Service):
+    name = "superset"
+    start_timeout = 120.0
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / "superset"
+
+    @property
+    def venv(self) -> Path:
+        return self.settings.state_dir / "superset-venv"
+
+    def ports(self):
+        return [(self.settings.superset_host, self.settings.superset_port)]
+
+    def env(self) -> dict[str, str]:
+        return {"SUPERSET_CONFIG_PATH": str(INFRA / "superset" / "superset_config.py"),
+                "DRAMA_STATE_DIR": str(self.settings.state_dir), "PYTHONPATH": str(ROOT),
+                "SUPERSET_LOAD_EXAMPLES": "no"}
+
+    def cli(self, *args: str) -> list[str]:
+        return [str(self.venv / "bin" / "superset"), *args]
+
+    def installed(self) -> bool:
+        return (self.home / "installed").exists()
+
+    def install(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if not (self.venv / "bin" / "python").exists():
+            run([sys.executable, "-m", "venv", str(self.venv)], "creating Superset's virtual environment", self.log)
+        run([str(self.venv / "bin" / "pip"), "install", "-q", "--cache-dir", str(self.settings.state_dir / "pip-cache"),
+             "-r", str(INFRA / "superset" / "requirements.txt")], "installing Superset from PyPI", self.log,
+            fix="Check that PyPI is reachable; the pins are in infra/superset/requirements.txt.")
+        secret = self.home / "secret_key"
+        if not secret.exists():
+            secret.write_text(secrets.token_urlsafe(48))
+            secret.chmod(0o600)
+        password_file = self.home / "admin_password"
+        password = os.environ.get("SUPERSET_ADMIN_PASSWORD")
+        if not password:
+            password = password_file.read_text().strip() if password_file.exists() else secrets.token_urlsafe(12)
+            password_file.write_text(password)
+            password_file.chmod(0o600)
+            print(f"superset: generated admin password (kept in {password_file}): {password}", flush=True)
+        run(self.cli("db", "upgrade"), "creating Superset's metadata database", self.log, env=self.env())
+        run(self.cli("fab", "create-admin", "--username", self.settings.superset_admin_user, "--firstname", "Ops",
+                     "--lastname", "Admin", "--email", "admin@localhost", "--password", password),
+            "creating Superset's admin user", self.log, env=self.env())
+        run(self.cli("init"), "initialising Superset's roles", self.log, env=self.env())
+        (self.home / "installed").write_text("ok\n")
+
+    def argv(self):
+        s = self.settings
+        return [str(self.venv / "bin" / "gunicorn"), "-w", "1", "--threads", "4", "-k", "gthread",
+                "--timeout", "120", "-b", f"{s.superset_host}:{s.superset_port}", "superset.app:create_app()"]
+
+    def healthy(self) -> bool:
+        return http_ok(f"{self.settings.superset_url}/health", "OK")
+
+
+class Worker(Service):
+    """The Faust worker: events from Kafka to metrics in ClickHouse."""
+    name = "worker"
+
+    def ports(self):
+        return [("127.0.0.1", self.settings.worker_web_port)]
+
+    def argv(self):
+        return [sys.executable, "-m", "streams", "worker", "--loglevel=info",
+                f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1"]
+
+
+class Simulator(Service):
+    """Simulated traffic for the demo."""
+    name = "simulator"
+
+    def argv(self):
+        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50")]
+
+    def healthy(self) -> bool:
+        return self.pid() is not None
+
+    def address(self) -> str:
+        return f"-> {self.settings.kafka_bootstrap}"
+
+
+STACK = (ClickHouse, Kafka, Superset)
+APPS = (Worker, Simulator)

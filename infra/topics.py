@@ -1,0 +1,42 @@
+"""Create the contract's topics with explicit partition counts (auto-creation is off)."""
+from __future__ import annotations
+
+import time
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from infra.process import ServiceError
+from infra.settings import Settings
+from schemas.topics import ALL_TOPICS
+
+
+def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="drama-infra",
+                                    request_timeout_ms=10000)
+        except KafkaError as error:
+            if time.monotonic() > deadline:
+                raise ServiceError(f"kafka: no broker answers at {settings.kafka_bootstrap} ({error}). "
+                                   f"Start it with `make up`; `make logs` shows why it is down.") from error
+            time.sleep(0.5)
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create every contract topic in the settings' namespace; return their names."""
+    names = [settings.topic(name) for name in ALL_TOPICS]
+    client = admin(settings)
+    try:
+        existing = set(client.list_topics())
+        wanted = [NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1)
+                  for name in names if name not in existing]
+        if wanted:
+            try:
+                client.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        client.close()
+    return names

@@ -1,0 +1,1 @@
+"""The event contract (../shared/spec/events-v1.md) in code."""

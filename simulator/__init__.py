@@ -1,0 +1,1 @@
+"""Simulated short-drama traffic for the demo and the tests."""

@@ -1,0 +1,20 @@
+"""The Faust app every agent registers on. Settings come from infra/settings.py."""
+import faust
+
+from infra.settings import load
+
+SETTINGS = load()
+
+app = faust.App(
+    f"drama-loop{'-' + SETTINGS.namespace if SETTINGS.namespace else ''}",
+    broker=f"kafka://{SETTINGS.kafka_bootstrap}",
+    store="memory://",
+    autodiscover=False,
+    topic_partitions=SETTINGS.topic_partitions,
+    topic_replication_factor=1,
+    consumer_auto_offset_reset="earliest",
+    web_host="127.0.0.1",
+    web_port=SETTINGS.worker_web_port,
+    web_tables_enabled=False,
+    web_router_enabled=False,
+)
