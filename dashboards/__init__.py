@@ -1,0 +1,1 @@
+"""Superset assets as code: the database, datasets, charts and dashboards under assets/."""
