@@ -234,7 +234,9 @@ class Superset(Service):
                 "SUPERSET_LOAD_EXAMPLES": "no"}
 
     def cli(self, *args: str) -> list[str]:
-        return [str(self.venv / "bin" / "superset"), *args]
+        """Superset's CLI from the project's venv, or the one on PATH (in the Superset image)."""
+        own = self.venv / "bin" / "superset"
+        return [str(own) if own.exists() else (shutil.which("superset") or str(own)), *args]
 
     def installed(self) -> bool:
         return (self.home / "installed").exists()
@@ -251,7 +253,7 @@ class Superset(Service):
             secret.write_text(secrets.token_urlsafe(48))
             secret.chmod(0o600)
         password_file = self.home / "admin_password"
-        password = os.environ.get("SUPERSET_ADMIN_PASSWORD")
+        password = os.environ.get("SUPERSET_ADMIN_PASSWORD", "")
         if not password:
             password = password_file.read_text().strip() if password_file.exists() else secrets.token_urlsafe(12)
             password_file.write_text(password)

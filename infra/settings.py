@@ -1,7 +1,7 @@
 """Every address, port, path and credential the platform uses, read from the environment.
 
 The native stack (`python -m infra`), docker-compose.yml, the workers, the simulator and the
-tests all read these names, so they agree. Defaults listen on loopback only.
+tests all read the variables in ENV, so they agree. Defaults listen on loopback only.
 
 DRAMA_NAMESPACE isolates a run: it prefixes every topic and suffixes the database, so a test
 can replay the golden set on a stack that is already in use.
@@ -14,44 +14,75 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Variable → default. The only place a default address, port or credential is written.
+ENV = {
+    "DRAMA_STATE_DIR": str(ROOT / ".state"),
+    "DRAMA_NAMESPACE": "",
+    "DRAMA_TOPIC_PARTITIONS": "4",
+    "KAFKA_HOST": "127.0.0.1",
+    "KAFKA_PORT": "9092",
+    "KAFKA_CONTROLLER_PORT": "9093",
+    "KAFKA_HEAP": "512m",
+    "CLICKHOUSE_HOST": "127.0.0.1",
+    "CLICKHOUSE_PORT": "9000",
+    "CLICKHOUSE_HTTP_PORT": "8123",
+    "CLICKHOUSE_USER": "default",
+    # Empty by default: the native server listens on loopback only. Set it for anything else.
+    "CLICKHOUSE_PASSWORD": "",
+    "CLICKHOUSE_DB": "drama",
+    "SUPERSET_HOST": "127.0.0.1",
+    "SUPERSET_PORT": "8088",
+    "SUPERSET_ADMIN_USER": "admin",
+    # Empty: generated at install into .state/superset/admin_password and printed once.
+    "SUPERSET_ADMIN_PASSWORD": "",
+    "WORKER_WEB_PORT": "6066",
+}
 
-def _env(name: str, default: str) -> str:
+
+def env(name: str) -> str:
     value = os.environ.get(name)
-    return default if value is None or value == "" else value
+    return ENV[name] if value is None or (value == "" and name != "CLICKHOUSE_PASSWORD") else value
 
 
-def _int(name: str, default: int) -> int:
-    raw = _env(name, str(default))
+def env_int(name: str) -> int:
+    raw = env(name)
     try:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name}={raw!r} is not an integer; unset it or give a number") from None
 
 
+def _str(name: str):
+    return field(default_factory=lambda: env(name))
+
+
+def _int(name: str):
+    return field(default_factory=lambda: env_int(name))
+
+
 @dataclass(frozen=True)
 class Settings:
-    state_dir: Path = field(default_factory=lambda: Path(_env("DRAMA_STATE_DIR", str(ROOT / ".state"))))
-    namespace: str = field(default_factory=lambda: _env("DRAMA_NAMESPACE", ""))
+    state_dir: Path = field(default_factory=lambda: Path(env("DRAMA_STATE_DIR")))
+    namespace: str = _str("DRAMA_NAMESPACE")
+    topic_partitions: int = _int("DRAMA_TOPIC_PARTITIONS")
 
-    kafka_host: str = field(default_factory=lambda: _env("KAFKA_HOST", "127.0.0.1"))
-    kafka_port: int = field(default_factory=lambda: _int("KAFKA_PORT", 9092))
-    kafka_controller_port: int = field(default_factory=lambda: _int("KAFKA_CONTROLLER_PORT", 9093))
-    kafka_heap: str = field(default_factory=lambda: _env("KAFKA_HEAP", "512m"))
-    topic_partitions: int = field(default_factory=lambda: _int("DRAMA_TOPIC_PARTITIONS", 4))
+    kafka_host: str = _str("KAFKA_HOST")
+    kafka_port: int = _int("KAFKA_PORT")
+    kafka_controller_port: int = _int("KAFKA_CONTROLLER_PORT")
+    kafka_heap: str = _str("KAFKA_HEAP")
 
-    clickhouse_host: str = field(default_factory=lambda: _env("CLICKHOUSE_HOST", "127.0.0.1"))
-    clickhouse_port: int = field(default_factory=lambda: _int("CLICKHOUSE_PORT", 9000))
-    clickhouse_http_port: int = field(default_factory=lambda: _int("CLICKHOUSE_HTTP_PORT", 8123))
-    clickhouse_user: str = field(default_factory=lambda: _env("CLICKHOUSE_USER", "default"))
-    # Empty by default: the native server listens on loopback only. Set it for anything else.
-    clickhouse_password: str = field(default_factory=lambda: os.environ.get("CLICKHOUSE_PASSWORD", ""))
-    clickhouse_db_base: str = field(default_factory=lambda: _env("CLICKHOUSE_DB", "drama"))
+    clickhouse_host: str = _str("CLICKHOUSE_HOST")
+    clickhouse_port: int = _int("CLICKHOUSE_PORT")
+    clickhouse_http_port: int = _int("CLICKHOUSE_HTTP_PORT")
+    clickhouse_user: str = _str("CLICKHOUSE_USER")
+    clickhouse_password: str = field(default_factory=lambda: env("CLICKHOUSE_PASSWORD"), repr=False)
+    clickhouse_db_base: str = _str("CLICKHOUSE_DB")
 
-    superset_host: str = field(default_factory=lambda: _env("SUPERSET_HOST", "127.0.0.1"))
-    superset_port: int = field(default_factory=lambda: _int("SUPERSET_PORT", 8088))
-    superset_admin_user: str = field(default_factory=lambda: _env("SUPERSET_ADMIN_USER", "admin"))
+    superset_host: str = _str("SUPERSET_HOST")
+    superset_port: int = _int("SUPERSET_PORT")
+    superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
 
-    worker_web_port: int = field(default_factory=lambda: _int("WORKER_WEB_PORT", 6066))
+    worker_web_port: int = _int("WORKER_WEB_PORT")
 
     # --- derived names -------------------------------------------------------------------
     @property
@@ -72,12 +103,9 @@ class Settings:
 
     @property
     def superset_admin_password(self) -> str:
-        """From SUPERSET_ADMIN_PASSWORD, else the one generated at install (see infra.superset)."""
-        from_env = os.environ.get("SUPERSET_ADMIN_PASSWORD")
-        if from_env:
-            return from_env
+        """From SUPERSET_ADMIN_PASSWORD, else the one generated at install (see infra.services)."""
         path = self.state_dir / "superset" / "admin_password"
-        return path.read_text().strip() if path.exists() else ""
+        return env("SUPERSET_ADMIN_PASSWORD") or (path.read_text().strip() if path.exists() else "")
 
     @property
     def clickhouse_sqlalchemy_uri(self) -> str:
@@ -93,5 +121,6 @@ class Settings:
         return self.state_dir / "pids"
 
 
-def load() -> Settings:
-    return Settings()
+def load(**overrides) -> Settings:
+    """Settings from the environment; keyword overrides win (tests use them)."""
+    return Settings(**overrides)
