@@ -1,0 +1,121 @@
+"""The validator: a message's bytes and topic → an accepted event, or one reason code.
+
+Reason codes and their precedence are those of events-v1.md ("Bad input"): when several rules
+fail, the first in REASONS is reported. `validate` never raises.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import orjson
+
+from schemas.events import EVENT_TYPES, SCHEMA_VERSION, FieldSpec, field_specs
+
+REASONS = ("not_json", "not_object", "unsupported_version", "unknown_event_type", "wrong_topic",
+           "missing_field", "invalid_field", "bad_event_time")
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+SPECS: dict[str, tuple[FieldSpec, ...]] = {name: field_specs(cls) for name, cls in EVENT_TYPES.items()}
+TOPIC_OF = {name: cls.TOPIC for name, cls in EVENT_TYPES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    event: dict                 # the parsed object, unknown extra fields kept
+    event_time: datetime        # UTC, naive
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str                 # one of REASONS
+    detail: str                 # for people: which field and why
+
+
+def _kind_ok(spec: FieldSpec, value) -> bool:
+    kind = type(value)
+    if spec.kind is bool:
+        return kind is bool
+    if spec.kind is int:
+        return kind is int
+    if spec.kind is float:
+        return kind is int or kind is float
+    return kind is spec.kind
+
+
+def field_problem(spec: FieldSpec, value) -> str | None:
+    """Why a present, non-null value breaks its field's rule; None when it is valid."""
+    if not _kind_ok(spec, value):
+        return f"{spec.name} must be {spec.kind.__name__ if spec.kind is not float else 'a number'}, got {type(value).__name__}"
+    if spec.choices and value not in spec.choices:
+        return f"{spec.name} must be one of {', '.join(map(str, spec.choices))}; got {value!r}"
+    b = spec.bounds
+    if b.minimum is not None and (value <= b.minimum if b.exclusive_minimum else value < b.minimum):
+        return f"{spec.name} must be {'>' if b.exclusive_minimum else '≥'} {b.minimum:g}; got {value!r}"
+    if b.maximum is not None and value > b.maximum:
+        return f"{spec.name} must be ≤ {b.maximum:g}; got {value!r}"
+    if b.min_length is not None and len(value) < b.min_length:
+        return f"{spec.name} must not be empty"
+    if b.max_length is not None and len(value) > b.max_length:
+        return f"{spec.name} is {len(value)} characters; at most {b.max_length}"
+    if b.pattern and b.pattern != "rfc3339" and not re.match(b.pattern, value):
+        return f"{spec.name} {value!r} does not match {b.pattern}"
+    return None
+
+
+def cross_field_problem(event: dict) -> str | None:
+    """Rules that tie two fields together (events-v1.md, paywall)."""
+    etype = event["event_type"]
+    if etype == "episode_unlocked" and event["method"] != "coins" and event["coins_spent"] != 0:
+        return f"coins_spent must be 0 when method is {event['method']}"
+    if etype == "purchase" and event["product"] != "coins_pack" and event["coins"] != 0:
+        return f"coins must be 0 for a {event['product']}"
+    return None
+
+
+def parse_event_time(text: str) -> datetime | None:
+    """RFC 3339 with a zone, up to microseconds → naive UTC datetime; None if not so."""
+    if not RFC3339.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def validate(raw: bytes, topic: str) -> Accepted | Rejected:
+    """Check one message against events-v1.md; `topic` is the contract topic (no namespace)."""
+    try:
+        event = orjson.loads(raw)
+    except (orjson.JSONDecodeError, TypeError):
+        return Rejected("not_json", "the value is not UTF-8 JSON")
+    if not isinstance(event, dict):
+        return Rejected("not_object", f"the JSON is {type(event).__name__}, not an object")
+    version = event.get("schema_version")
+    if version is not None and (type(version) is not int or version != SCHEMA_VERSION):
+        return Rejected("unsupported_version", f"schema_version {version!r}; this platform reads {SCHEMA_VERSION}")
+    etype = event.get("event_type")
+    specs = SPECS.get(etype) if isinstance(etype, str) else None
+    if specs is None:
+        return Rejected("unknown_event_type", f"event_type {etype!r} is not in events-v1")
+    if TOPIC_OF[etype] != topic:
+        return Rejected("wrong_topic", f"{etype} belongs on {TOPIC_OF[etype]}, not {topic}")
+    for spec in specs:
+        if spec.required and event.get(spec.name) is None:
+            return Rejected("missing_field", f"{etype} needs {spec.name}")
+    for spec in specs:
+        value = event.get(spec.name)
+        if value is not None:
+            problem = field_problem(spec, value)
+            if problem:
+                return Rejected("invalid_field", problem)
+    problem = cross_field_problem(event)
+    if problem:
+        return Rejected("invalid_field", problem)
+    event_time = parse_event_time(event["event_time"])
+    if event_time is None:
+        return Rejected("bad_event_time", f"event_time {event['event_time']!r} is not RFC 3339 with a zone")
+    return Accepted(event, event_time, topic)
