@@ -275,7 +275,22 @@ class Superset(Service):
         return http_ok(f"{self.settings.superset_url}/health", "OK")
 
 
-class Worker(Service):
+class App(Service):
+    """A process of the project's own Python code, run with the settings it was given."""
+
+    def __init__(self, settings: Settings):
+        if settings.namespace:  # one PID file and log per namespace, so namespaces run side by side
+            self.name = f"{self.name}-{settings.namespace}"
+        super().__init__(settings)
+
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        return {"DRAMA_STATE_DIR": str(s.state_dir), "DRAMA_NAMESPACE": s.namespace,
+                "DRAMA_TOPIC_PARTITIONS": str(s.topic_partitions), "WORKER_WEB_PORT": str(s.worker_web_port),
+                "PYTHONPATH": str(ROOT)}
+
+
+class Worker(App):
     """The Faust worker: events from Kafka to metrics in ClickHouse."""
     name = "worker"
 
@@ -287,7 +302,7 @@ class Worker(Service):
                 f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1"]
 
 
-class Simulator(Service):
+class Simulator(App):
     """Simulated traffic for the demo."""
     name = "simulator"
 

@@ -97,3 +97,53 @@ def wait_for(fetch, expected, timeout: float = 60.0, interval: float = 0.5):
         time.sleep(interval)
         value = fetch()
     return value
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def pipeline(stack, run_id):
+    """A fresh namespace (its own topics and database) with its own worker running.
+
+    Yields a factory: pipeline(**overrides) → Settings, so a test can also ask for a second
+    worker on the same namespace. Everything is stopped and dropped afterwards.
+    """
+    from infra.topics import admin, create_topics
+    from warehouse.client import connect
+    from warehouse.migrate import migrate
+
+    settings = load(namespace=f"t{run_id}")
+    create_topics(settings)
+    migrate(settings)
+    workers: list = []
+
+    def start_worker(**overrides) -> Settings:
+        worker_settings = load(namespace=settings.namespace, worker_web_port=free_port(), **overrides)
+        worker = services.Worker(worker_settings)
+        worker.name = f"{worker.name}-{len(workers)}"
+        worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
+        worker.log = worker_settings.log_dir / f"{worker.name}.log"
+        print(worker.up())
+        workers.append(worker)
+        return worker_settings
+
+    start_worker.settings = settings
+    start_worker.workers = workers
+    try:
+        yield start_worker
+    finally:
+        for worker in workers:
+            print(worker.down())
+        connect(stack, "default").execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
+        client = admin(stack)
+        try:
+            names = [t for t in client.list_topics() if t.startswith(settings.namespace + ".")
+                     or t.startswith(f"drama-loop-{settings.namespace}")]
+            client.delete_topics(names)
+        finally:
+            client.close()
