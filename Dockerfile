@@ -8,4 +8,6 @@ COPY streams streams
 COPY warehouse warehouse
 COPY dashboards dashboards
 COPY simulator simulator
+COPY producer producer
+COPY collector collector
 RUN pip install --no-cache-dir .

@@ -284,10 +284,7 @@ class App(Service):
         super().__init__(settings)
 
     def env(self) -> dict[str, str]:
-        s = self.settings
-        return {"DRAMA_STATE_DIR": str(s.state_dir), "DRAMA_NAMESPACE": s.namespace,
-                "DRAMA_TOPIC_PARTITIONS": str(s.topic_partitions), "WORKER_WEB_PORT": str(s.worker_web_port),
-                "PYTHONPATH": str(ROOT)}
+        return {**self.settings.as_env(), "PYTHONPATH": str(ROOT)}
 
 
 class Worker(App):
@@ -300,6 +297,21 @@ class Worker(App):
     def argv(self):
         return [sys.executable, "-m", "streams", "worker", "--loglevel=info",
                 f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1"]
+
+
+class Collector(App):
+    """The HTTP collector: POST /v1/events → Kafka."""
+    name = "collector"
+
+    def ports(self):
+        return [(self.settings.collector_host, self.settings.collector_port)]
+
+    def argv(self):
+        return [sys.executable, "-m", "collector"]
+
+    def healthy(self) -> bool:
+        s = self.settings
+        return http_ok(f"http://{s.collector_host}:{s.collector_port}/health", "ok")
 
 
 class Simulator(App):
@@ -317,4 +329,4 @@ class Simulator(App):
 
 
 STACK = (ClickHouse, Kafka, Superset)
-APPS = (Worker, Simulator)
+APPS = (Worker, Collector, Simulator)

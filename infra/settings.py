@@ -9,7 +9,7 @@ can replay the golden set on a stack that is already in use.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,11 @@ ENV = {
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
     "WORKER_WEB_PORT": "6066",
+    "COLLECTOR_HOST": "127.0.0.1",
+    "COLLECTOR_PORT": "8090",
+    "COLLECTOR_MAX_BODY_BYTES": str(1024 * 1024),
+    "COLLECTOR_MAX_EVENTS": "1000",
+    "COLLECTOR_MAX_IN_FLIGHT": "20000",
 }
 
 
@@ -52,17 +57,17 @@ def env_int(name: str) -> int:
         raise SystemExit(f"{name}={raw!r} is not an integer; unset it or give a number") from None
 
 
-def _str(name: str):
-    return field(default_factory=lambda: env(name))
+def _str(name: str, **kwargs):
+    return field(default_factory=lambda: env(name), metadata={"env": name}, **kwargs)
 
 
 def _int(name: str):
-    return field(default_factory=lambda: env_int(name))
+    return field(default_factory=lambda: env_int(name), metadata={"env": name})
 
 
 @dataclass(frozen=True)
 class Settings:
-    state_dir: Path = field(default_factory=lambda: Path(env("DRAMA_STATE_DIR")))
+    state_dir: Path = field(default_factory=lambda: Path(env("DRAMA_STATE_DIR")), metadata={"env": "DRAMA_STATE_DIR"})
     namespace: str = _str("DRAMA_NAMESPACE")
     topic_partitions: int = _int("DRAMA_TOPIC_PARTITIONS")
 
@@ -75,7 +80,7 @@ class Settings:
     clickhouse_port: int = _int("CLICKHOUSE_PORT")
     clickhouse_http_port: int = _int("CLICKHOUSE_HTTP_PORT")
     clickhouse_user: str = _str("CLICKHOUSE_USER")
-    clickhouse_password: str = field(default_factory=lambda: env("CLICKHOUSE_PASSWORD"), repr=False)
+    clickhouse_password: str = _str("CLICKHOUSE_PASSWORD", repr=False)
     clickhouse_db_base: str = _str("CLICKHOUSE_DB")
 
     superset_host: str = _str("SUPERSET_HOST")
@@ -83,6 +88,16 @@ class Settings:
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
+
+    collector_host: str = _str("COLLECTOR_HOST")
+    collector_port: int = _int("COLLECTOR_PORT")
+    collector_max_body_bytes: int = _int("COLLECTOR_MAX_BODY_BYTES")
+    collector_max_events: int = _int("COLLECTOR_MAX_EVENTS")
+    collector_max_in_flight: int = _int("COLLECTOR_MAX_IN_FLIGHT")
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as environment variables, for a child process to read back."""
+        return {f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self)}
 
     # --- derived names -------------------------------------------------------------------
     @property

@@ -9,7 +9,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_it_defines_the_platform_services():
-    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "superset", "worker", "simulator"}
+    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "superset", "worker", "collector", "simulator"}
 
 
 def test_published_ports_are_the_settings_defaults_on_loopback():
@@ -18,12 +18,13 @@ def test_published_ports_are_the_settings_defaults_on_loopback():
     assert published["clickhouse"] == sorted([f"127.0.0.1:{ENV['CLICKHOUSE_PORT']}:9000",
                                               f"127.0.0.1:{ENV['CLICKHOUSE_HTTP_PORT']}:8123"])
     assert published["superset"] == [f"127.0.0.1:{ENV['SUPERSET_PORT']}:8088"]
+    assert published["collector"] == [f"127.0.0.1:{ENV['COLLECTOR_PORT']}:8090"]
 
 
 def test_the_apps_read_only_variables_the_settings_module_knows():
-    for name in ("worker", "simulator", "superset"):
+    for name in ("worker", "collector", "simulator", "superset"):
         environment = COMPOSE["services"][name]["environment"]
-        ours = {key for key in environment if key.split("_")[0] in {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER"}}
+        ours = {key for key in environment if key.split("_")[0] in {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR"}}
         unknown = ours - set(ENV) - {"SUPERSET_CONFIG_PATH", "SUPERSET_SECRET_KEY"}
         assert not unknown, f"{name} sets {unknown}, which infra/settings.py does not read"
         for key in ("KAFKA_HOST", "KAFKA_PORT", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_DB"):

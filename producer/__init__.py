@@ -1,0 +1,74 @@
+"""The producer library: events-v1 events to Kafka, for the simulator and for real producers.
+
+    from producer import EventProducer
+    from schemas.events import EpisodeStart
+
+    with EventProducer() as events:
+        events.send(EpisodeStart(event_id=..., event_time=..., app_id=..., user_id=..., title_id=...,
+                                 episode=1, session_id=..., startup_ms=420))
+        failures = events.flush()        # [] when Kafka acknowledged every event
+
+Each event goes to its type's topic, keyed by `user_id` (`title_id` for content events), with
+`acks=all` and an idempotent, batching producer. Nothing is sent that the validator would
+reject unless `send_raw` is used (the simulator uses it to inject faults).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from kafka import KafkaProducer
+
+from infra.settings import Settings, load
+from schemas.events import EVENT_TYPES, Event
+from schemas.topics import CONTENT
+
+
+@dataclass(frozen=True)
+class Failure:
+    event_id: str
+    topic: str
+    error: str
+
+
+def key_of(event: dict, topic: str) -> bytes | None:
+    key = event.get("title_id") if topic == CONTENT else event.get("user_id")
+    return key.encode() if isinstance(key, str) else None
+
+
+class EventProducer:
+    def __init__(self, settings: Settings | None = None, *, linger_ms: int = 20, batch_size: int = 256 * 1024):
+        self.settings = settings or load()
+        self._kafka = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
+                                    enable_idempotence=True, linger_ms=linger_ms, batch_size=batch_size,
+                                    retries=2**31 - 1, delivery_timeout_ms=120_000, client_id="drama-producer")
+        self._failures: list[Failure] = []
+        self.sent = 0
+
+    def send(self, event: Event | dict) -> None:
+        """Queue one event for its topic; its outcome is known after flush()."""
+        body = event.to_dict() if isinstance(event, Event) else event
+        topic = EVENT_TYPES[body["event_type"]].TOPIC
+        self.send_raw(topic, key_of(body, topic), orjson.dumps(body), body.get("event_id", ""))
+
+    def send_raw(self, topic: str, key: bytes | None, value: bytes, event_id: str = "") -> None:
+        """Queue bytes as they are (contract topic name; the settings' namespace is applied)."""
+        future = self._kafka.send(self.settings.topic(topic), key=key, value=value)
+        future.add_errback(lambda error: self._failures.append(Failure(event_id, topic, repr(error))))
+        self.sent += 1
+
+    def flush(self, timeout: float | None = None) -> list[Failure]:
+        """Wait until every queued event is acknowledged or failed; return (and forget) the failures."""
+        self._kafka.flush(timeout)
+        failures, self._failures = self._failures, []
+        return failures
+
+    def close(self) -> None:
+        self._kafka.close()
+
+    def __enter__(self) -> "EventProducer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.flush()
+        self.close()
