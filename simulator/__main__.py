@@ -1,60 +1,164 @@
-"""`python -m simulator`: a steady stream of episode_start events to drama.viewing.
+"""`python -m simulator`: a realistic, deterministic short-drama stream into Kafka (or a file).
 
-The walking skeleton's simulator: a handful of titles, users keyed by user_id, event time now.
+    python -m simulator --rate 200                     # live, real time, until stopped
+    python -m simulator --day-minutes 10 --hours 24    # a simulated day every 10 minutes, one day
+    python -m simulator --file day.ndjson --hours 24   # no Kafka: NDJSON as fast as it goes
+    python -m simulator --duplicates 0.01 --late 0.002 --out-of-order 0.02 --malformed 0.005
+    python -m simulator report                         # the calibration report on the warehouse
+
+The same --seed and --start give the same stream. The studio (on by default in live mode)
+reads drama.signals and answers each re-create signal with a derivative title.
 """
 from __future__ import annotations
 
 import argparse
-import random
+import queue
 import sys
+import threading
 import time
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
-from kafka import KafkaProducer
 
 from infra.settings import load
-from schemas.topics import VIEWING
+from simulator import report
+from simulator.world import Faults, World
 
-TITLES = ("t-billionaire-heiress", "t-marriage-before-love", "t-werewolf-vows",
-          "t-inheritance-war", "t-cinderella-revenge", "t-white-house-bride")
-
-
-def episode_start(rng: random.Random, now: datetime) -> dict:
-    user = f"u-{rng.randrange(5000)}"
-    return {"event_id": str(uuid.UUID(int=rng.getrandbits(128))), "event_type": "episode_start",
-            "event_time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), "schema_version": 1,
-            "app_id": "demo-app", "user_id": user, "title_id": rng.choice(TITLES),
-            "episode": rng.randint(1, 12), "session_id": f"s-{user}-{now:%H}", "startup_ms": rng.randint(150, 1800)}
+EVENTS_PER_USER = 109          # measured: python -m simulator --file /dev/null --hours 24 (see CALIBRATION.md)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulator")
-    parser.add_argument("--rate", type=float, default=50.0, help="events per second")
-    parser.add_argument("--count", type=int, default=0, help="stop after this many events (0: run until stopped)")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
-    settings = load()
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20)
-    rng, topic, sent, started = random.Random(args.seed), settings.topic(VIEWING), 0, time.monotonic()
+def parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def arguments(argv):
+    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("command", nargs="?", default="run", choices=["run", "report"])
+    p.add_argument("--rate", type=float, default=50.0, help="events per wall-clock second (live mode; default 50)")
+    p.add_argument("--day-minutes", type=float, default=1440.0,
+                   help="wall-clock minutes per simulated day (default 1440: real time)")
+    p.add_argument("--hours", type=float, default=0.0, help="simulated hours to run (0: until stopped)")
+    p.add_argument("--events", type=int, default=0, help="stop after this many messages (0: no limit)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--start", type=parse_time, default=None,
+                   help="simulated start time, RFC 3339 (default: now, to the second)")
+    p.add_argument("--users-per-day", type=float, default=0.0,
+                   help="new users per simulated day (default: what --rate and --day-minutes imply)")
+    p.add_argument("--duplicates", type=float, default=0.0, help="share of events resent with the same event_id")
+    p.add_argument("--late", type=float, default=0.0, help="share of events delayed beyond the allowed lateness")
+    p.add_argument("--out-of-order", type=float, default=0.0, help="share of events delayed up to ten minutes")
+    p.add_argument("--malformed", type=float, default=0.0, help="malformed messages added, per event")
+    p.add_argument("--file", help="write NDJSON (the golden set's format) here instead of sending to Kafka")
+    p.add_argument("--no-studio", action="store_true", help="do not answer re-create signals")
+    p.add_argument("--app-id", default="reelshort-like")
+    return p.parse_args(argv)
+
+
+class Progress:
+    """A live line on a terminal; a line every ten seconds in a log."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.shown = 0.0
+        self.tty = sys.stdout.isatty()
+
+    def show(self, sent: int, sim_time: datetime, errors: int, derived: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.shown < (0.5 if self.tty else 10.0):
+            return
+        self.shown = now
+        elapsed = max(now - self.started, 1e-9)
+        line = (f"{sent:,} messages, {sent / elapsed:,.0f}/s | simulated {sim_time:%Y-%m-%d %H:%M:%S}Z | "
+                f"derived titles {derived} | send errors {errors}")
+        print(("\r" + line) if self.tty else line, end="\n" if final or not self.tty else "", flush=True)
+
+
+def studio(settings, signals: queue.Queue, stop: threading.Event) -> None:
+    """Read re-create signals from drama.signals; the main loop answers them with titles."""
+    from kafka import KafkaConsumer
+    consumer = KafkaConsumer(settings.topic("drama.signals"), bootstrap_servers=settings.kafka_bootstrap,
+                             group_id=f"studio{'-' + settings.namespace if settings.namespace else ''}",
+                             auto_offset_reset="latest", consumer_timeout_ms=500)
     try:
-        while args.count == 0 or sent < args.count:
-            event = episode_start(rng, datetime.now(timezone.utc))
-            producer.send(topic, key=event["user_id"].encode(), value=orjson.dumps(event))
+        while not stop.is_set():
+            for message in consumer:
+                try:
+                    signal = orjson.loads(message.value)
+                    signals.put((signal["title_id"], signal["signal_id"]))
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    print(f"studio: ignoring a signal it cannot read: {message.value[:200]!r}", file=sys.stderr)
+    finally:
+        consumer.close()
+
+
+def run(args) -> int:
+    settings = load()
+    compression = 1440.0 / args.day_minutes                   # simulated seconds per wall second
+    users_per_day = args.users_per_day or max(1.0, args.rate * 86400 / (compression * EVENTS_PER_USER))
+    start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
+    world = World(seed=args.seed, start=start, users_per_day=users_per_day, app_id=args.app_id,
+                  faults=Faults(args.duplicates, args.late, args.out_of_order, args.malformed))
+    until = start + timedelta(hours=args.hours) if args.hours else None
+    progress, sent, errors = Progress(), 0, 0
+    signals: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    if args.file:
+        out = open(args.file, "wb")
+        sink = None
+    else:
+        from producer import EventProducer
+        sink = EventProducer(settings)
+        if not args.no_studio:
+            threading.Thread(target=studio, args=(settings, signals, stop), daemon=True).start()
+    wall_start = time.monotonic()
+    derived = 0
+    try:
+        for emission in world.stream(until):
+            if sink is not None:
+                ahead = (emission.emit_time - start).total_seconds() / compression - (time.monotonic() - wall_start)
+                if ahead > 0:
+                    time.sleep(ahead)
+                sink.send_raw(emission.topic, emission.key, emission.value, emission.event_type)
+                while not signals.empty():
+                    parent, signal_id = signals.get()
+                    title = world.add_derived_title(parent, signal_id)
+                    derived += 1
+                    print(f"\nstudio: signal {signal_id} on {parent} → new title {title.title_id}", flush=True)
+            else:
+                record = {"topic": emission.topic, "key": emission.key.decode() if emission.key else None}
+                try:
+                    record["value"] = emission.value.decode()
+                except UnicodeDecodeError:
+                    record["value_hex"] = emission.value.hex()
+                out.write(orjson.dumps(record) + b"\n")
             sent += 1
-            lag = sent / args.rate - (time.monotonic() - started)
-            if lag > 0:
-                time.sleep(lag)
-            if sys.stdout.isatty() and sent % max(1, int(args.rate)) == 0:
-                print(f"\r{sent} events sent, {sent / (time.monotonic() - started):.0f}/s", end="", flush=True)
+            if sink is not None and sent % 5000 == 0:
+                errors += len(sink.flush())
+            progress.show(sent, world.now, errors, derived)
+            if args.events and sent >= args.events:
+                break
     except KeyboardInterrupt:
         pass
     finally:
-        producer.flush()
-        producer.close()
-    print(f"\n{sent} events sent to {topic}")
-    return 0
+        stop.set()
+        if sink is not None:
+            errors += len(sink.flush())
+            sink.close()
+        else:
+            out.close()
+        progress.show(sent, world.now, errors, derived, final=True)
+    return 1 if errors else 0
+
+
+def main(argv=None) -> int:
+    args = arguments(argv)
+    if args.command == "report":
+        found = report.from_warehouse(load(), args.app_id)
+        print(report.render(found))
+        return 0 if all(ok for _, _, ok in report.check(found)) else 1
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""The US short-drama market the simulator reproduces: reference figures and model parameters.
+
+Reference figures (REFERENCE) are what the calibration report checks; parameters (the rest)
+are the knobs that produce them. simulator/CALIBRATION.md explains each and where it applies.
+Money per viewer (prices, eCPM, CPM) is real; money per title (production cost) is scaled by
+the run's MONEY_SCALE so that ratios hold at any simulated audience size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    value: float
+    tolerance: float          # absolute, in the figure's own unit
+    unit: str
+    where: str
+
+
+REFERENCE = (
+    Reference("us_revenue_share", 0.648, 0.06, "share",
+              "US share of revenue (IAP + ads) of all overseas revenue: US$151M of US$233M in 2024"),
+    Reference("female_45plus_payer_share", 0.50, 0.08, "share",
+              "women aged 45+ among payers (the main paying group, about half of payers)"),
+    Reference("free_episodes", 5, 0, "episodes", "every title launches with the first five episodes free"),
+    Reference("first_paywall_episode", 6, 0, "episode", "the paywall is shown first at episode 6"),
+    Reference("marketing_share", 0.70, 0.06, "share",
+              "teaser spend ÷ (teaser spend + production cost amortized over a year)"),
+    Reference("ai_script_share", 0.62, 0.08, "share", "titles whose script origin is `ai` (over 60%)"),
+    Reference("virtual_actor_episode_cost_usd", 50_000, 5_000, "US$ (rescaled)",
+              "production cost of an episode made with virtual actors"),
+    Reference("hit_title_cost_usd", 200_000, 20_000, "US$ (rescaled)", "production cost of the hit title"),
+    Reference("actor_day_rate_usd", 1_500, 1, "US$ (rescaled)",
+              "third-tier actor day rate inside human-actor episode costs"),
+)
+
+# --- the market: real US$ amounts per year ---------------------------------------------------
+US_REVENUE_2024_USD = 151e6
+US_SHARE_OF_OVERSEAS = 0.648
+OVERSEAS_REVENUE_USD = US_REVENUE_2024_USD / US_SHARE_OF_OVERSEAS
+MARKETING_SHARE = 0.70
+AMORTIZATION_DAYS = 365                       # a title's production cost is spread over a year
+VIRTUAL_ACTOR_EPISODE_USD = 50_000
+HIT_TITLE_COST_USD = 200_000
+HIT_RETURN_MULTIPLE = 125                     # US$200k → US$25M
+ACTOR_DAY_RATE_USD = 1_500                    # third-tier actors
+HUMAN_EPISODE_CAST = 4                        # actors per human-shot episode
+HUMAN_EPISODE_ACTOR_DAYS = 0.5                # shoot days per episode per actor
+HUMAN_EPISODE_OTHER_USD = 1_700               # crew, location, editing per episode
+
+# --- audience ----------------------------------------------------------------------------------
+GENDERS = (("female", 0.64), ("male", 0.33), ("other", 0.02), ("unknown", 0.01))
+AGE_BANDS = (("18-24", 0.10), ("25-34", 0.17), ("35-44", 0.21), ("45-54", 0.26), ("55+", 0.24), ("unknown", 0.02))
+COUNTRIES = (("US", 0.55), ("GB", 0.08), ("CA", 0.07), ("AU", 0.05), ("PH", 0.08), ("DE", 0.05),
+             ("BR", 0.05), ("MX", 0.04), ("IN", 0.03))
+# Propensity to pay, relative: women 45+ pay about twice as often as everyone else; outside
+# the US viewers pay (and ads earn) about two thirds as much, which puts the US at 64.8%.
+FEMALE_45PLUS_PAY_MULTIPLIER = 2.1
+NON_US_MONEY_MULTIPLIER = 0.66
+
+# --- distribution: teasers on TikTok-like channels --------------------------------------------
+CHANNELS = (("tiktok", 0.45), ("instagram", 0.2), ("youtube", 0.15), ("facebook", 0.15), ("other", 0.05))
+TEASER_CPM_USD = 18.0                         # cost per 1000 teaser impressions
+TEASER_VIEW_RATE = 0.55                       # views per impression
+HOOK_RATE = 0.38                              # views watched ≥ 3 s (the golden three seconds)
+TEASER_CTR = 0.03                             # clicks per impression
+INSTALL_PER_CLICK = 0.35                      # → CPI ≈ US$1.7
+
+# --- viewing -----------------------------------------------------------------------------------
+FREE_EPISODES = 5
+EPISODE_SECONDS = (60, 120)                   # 1–2 minute vertical episodes
+NEXT_EPISODE_RATE = 0.86                      # chance to go on to the next episode in a session
+EXIT_INSIDE_EPISODE = 0.12                    # exits before the end of an episode
+SESSIONS_PER_USER_MEAN = 3.2                  # sessions over a user's life (geometric)
+DAYS_BETWEEN_SESSIONS = 1.3                   # mean, exponential
+STARTUP_MS_MEDIAN = 650
+REBUFFER_CHANCE = 0.08
+
+# --- money -------------------------------------------------------------------------------------
+BASE_PAY_RATE = 0.09                          # share of viewers reaching the paywall who pay
+UNLOCK_COINS = 60                             # ≈ US$0.35–0.55 an episode
+COIN_PACKS = ((4.99, 500), (9.99, 1100), (19.99, 2400))
+WEEKLY_SUB_USD, YEARLY_SUB_USD = 19.99, 199.99
+PAY_METHODS = (("coins", 0.62), ("subscription", 0.38))
+REWARDED_AD_SHARE = 0.45                      # of non-payers at the paywall who watch an ad to unlock
+ECPM_USD = {"rewarded": 14.0, "interstitial": 8.0, "banner": 0.8}
+INTERSTITIAL_EVERY = 3                        # episodes between interstitials for non-subscribers
+
+# --- feedback ----------------------------------------------------------------------------------
+LIKE_RATE, SHARE_RATE, COMMENT_RATE, RATING_RATE = 0.08, 0.02, 0.015, 0.03
+
+# --- content -----------------------------------------------------------------------------------
+ORIGINS = (("ai", 0.62), ("human", 0.18), ("hybrid", 0.20))

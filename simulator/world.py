@@ -1,0 +1,393 @@
+"""A deterministic short-drama market: titles, campaigns, viewers, sessions, paywall, ads.
+
+`World(seed, start, users_per_day).stream()` yields Emission(topic, key, value, emit_time) in
+emission order. The same seed, start and parameters give the same stream, byte for byte,
+whatever the pace it is consumed at: everything random comes from one seeded generator,
+drawn in emission order. Fault injection (duplicates, late, out-of-order, malformed) is part
+of the stream and seeded too. See simulator/CALIBRATION.md for the figures it reproduces.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterator, NamedTuple
+
+import orjson
+
+from producer import key_of
+from schemas.events import EVENT_TYPES
+from simulator import calibration as cal
+
+TROPES = (  # (trope, genre, adaptation)
+    ("billionaire_heiress", "romance", "localized"), ("marriage_before_love", "romance", "native"),
+    ("werewolf_romance", "fantasy", "western"), ("vampire_romance", "fantasy", "western"),
+    ("inheritance_war", "drama", "localized"), ("cinderella_revenge", "revenge", "native"),
+    ("white_house_romance", "romance", "localized"), ("wall_street_revenge", "revenge", "localized"),
+    ("hidden_ceo", "romance", "native"), ("mafia_bride", "romance", "western"),
+    ("second_chance_mom", "family", "localized"), ("alpha_king", "fantasy", "western"),
+)
+ALLOWED_LATENESS_S = 3600
+
+
+class Emission(NamedTuple):
+    topic: str
+    key: bytes | None
+    value: bytes
+    emit_time: datetime
+    event_type: str          # "" for a malformed message
+
+
+@dataclass(frozen=True)
+class Faults:
+    duplicates: float = 0.0     # share of events sent twice (same event_id, same bytes)
+    late: float = 0.0           # share held back beyond ALLOWED_LATENESS (counted as late)
+    out_of_order: float = 0.0   # share held back up to ten minutes (still counted)
+    malformed: float = 0.0      # malformed messages added, per event
+
+
+@dataclass
+class Title:
+    title_id: str
+    trope: str
+    genre: str
+    adaptation: str
+    origin: str
+    episodes: int
+    weight: float
+    hit: bool = False
+    parent_title_id: str = ""
+    signal_id: str = ""
+
+
+@dataclass
+class User:
+    user_id: str
+    gender: str
+    age_band: str
+    country: str
+    pay_propensity: float
+    money: float                          # ad revenue multiplier by country
+    coins: int = 0
+    subscribed_until: datetime | None = None
+    progress: dict = field(default_factory=dict)    # title_id → last episode watched
+    unlocked: set = field(default_factory=set)      # (title_id, episode)
+    payer: bool = False
+    sessions_left: int = 1
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def pick(rng: random.Random, weighted) -> str:
+    names, weights = zip(*weighted)
+    return rng.choices(names, weights)[0]
+
+
+class World:
+    def __init__(self, seed: int = 7, start: datetime | None = None, users_per_day: float = 2000.0,
+                 titles: int = 12, faults: Faults = Faults(), app_id: str = "reelshort-like"):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.start = (start or datetime(2026, 1, 5, tzinfo=timezone.utc)).astimezone(timezone.utc)
+        self.users_per_day = users_per_day
+        self.faults = faults
+        self.app_id = app_id
+        self._queue: list = []
+        self._seq = itertools.count()
+        self._ids = itertools.count()
+        self.now = self.start
+        self.users: list[User] = []
+        self.titles = self._catalog(titles)
+        self.money_scale = self._money_scale()
+
+    # --- the catalog and the money scale -----------------------------------------------------
+    def _catalog(self, count: int) -> list[Title]:
+        titles = []
+        for n in range(count):
+            trope, genre, adaptation = TROPES[n % len(TROPES)]
+            hit = n == 0
+            titles.append(Title(f"sim{self.seed}-t{n}", trope, genre, adaptation,
+                                "human" if hit else pick(self.rng, cal.ORIGINS), self.rng.randint(60, 100),
+                                weight=6.0 if hit else 1.0 / (1 + n) ** 0.6, hit=hit))
+        # the share of AI-written scripts holds over any catalog size
+        ai_needed = round(cal.ORIGINS[0][1] * count) - sum(t.origin == "ai" for t in titles)
+        for title in titles[1:]:
+            if ai_needed > 0 and title.origin != "ai":
+                title.origin, ai_needed = "ai", ai_needed - 1
+            elif ai_needed < 0 and title.origin == "ai":
+                title.origin, ai_needed = "hybrid", ai_needed + 1
+        return titles
+
+    @staticmethod
+    def human_episode_cost() -> float:
+        return cal.HUMAN_EPISODE_CAST * cal.HUMAN_EPISODE_ACTOR_DAYS * cal.ACTOR_DAY_RATE_USD + cal.HUMAN_EPISODE_OTHER_USD
+
+    def _virtual(self, title: Title, episode: int) -> bool:
+        return title.origin == "ai" or (title.origin == "hybrid" and episode % 2 == 0)
+
+    def _real_cost(self, title: Title, episode: int) -> float:
+        if title.hit:
+            return cal.HIT_TITLE_COST_USD / title.episodes
+        return cal.VIRTUAL_ACTOR_EPISODE_USD if self._virtual(title, episode) else self.human_episode_cost()
+
+    def _money_scale(self) -> float:
+        """Production costs × this keep marketing at 70% of expenditure at this audience size."""
+        paid_users_per_day = self.users_per_day * self.paid_share
+        cpi = cal.TEASER_CPM_USD / 1000 / (cal.TEASER_CTR * cal.INSTALL_PER_CLICK)
+        spend_per_day = paid_users_per_day * cpi
+        catalog_cost = sum(self._real_cost(t, e) for t in self.titles for e in range(1, t.episodes + 1))
+        production_per_day = spend_per_day * (1 - cal.MARKETING_SHARE) / cal.MARKETING_SHARE
+        return production_per_day * cal.AMORTIZATION_DAYS / catalog_cost
+
+    paid_share = 0.65   # paid installs among all installs
+
+    # --- the queue: (emit time, seq, kind, payload) -----------------------------------------
+    def _push(self, at: datetime, kind: str, payload) -> None:
+        heapq.heappush(self._queue, (at, next(self._seq), kind, payload))
+
+    def _event(self, cls_name: str, at: datetime, **fields) -> None:
+        event = {"event_id": f"sim{self.seed}-{next(self._ids):010d}", "event_type": cls_name,
+                 "event_time": rfc3339(at), "schema_version": 1, "app_id": self.app_id, **fields}
+        self._push(at, "event", event)
+
+    def stream(self, until: datetime | None = None) -> Iterator[Emission]:
+        """Emissions in order, up to `until` in simulated time (forever when None)."""
+        self._push(self.start - timedelta(days=2), "catalog", None)
+        self._push(self.start, "arrival", None)
+        while self._queue:
+            at, _, kind, payload = heapq.heappop(self._queue)
+            if until is not None and at > until and kind != "again":
+                continue  # past the end: only events that happened before it, held back by a fault, still go
+            self.now = max(self.now, at)
+            if kind == "event":
+                yield from self._emit(at, payload)
+            elif kind == "bytes":
+                yield Emission(*payload, at, "")
+            elif kind == "again":
+                yield payload._replace(emit_time=at)
+            elif kind == "catalog":
+                for title in self.titles:
+                    self._release(title, at + timedelta(hours=self.rng.uniform(0, 24)))
+            elif kind == "arrival":
+                self._arrival(at)
+                gap = self.rng.expovariate(self.users_per_day / 86400)
+                self._push(at + timedelta(seconds=gap), "arrival", None)
+            elif kind == "session":
+                self._session(payload, at)
+
+    def _emit(self, at: datetime, event: dict) -> Iterator[Emission]:
+        cls = EVENT_TYPES[event["event_type"]]
+        value = orjson.dumps(event)
+        emission = Emission(cls.TOPIC, key_of(event, cls.TOPIC), value, at, event["event_type"])
+        f, roll = self.faults, self.rng.random()
+        content = cls.TOPIC == "drama.content"
+        if not content and roll < f.late:
+            self._push(at + timedelta(seconds=ALLOWED_LATENESS_S + self.rng.uniform(1800, 3600)), "again", emission)
+            return
+        if not content and roll < f.late + f.out_of_order:
+            self._push(at + timedelta(seconds=self.rng.uniform(1, 600)), "again", emission)
+            return
+        yield emission
+        if roll > 1 - f.duplicates:
+            self._push(at + timedelta(seconds=self.rng.uniform(1, 120)), "again", emission)
+        if self.rng.random() < f.malformed:
+            self._push(at + timedelta(milliseconds=1), "bytes", self._malformed(event, cls.TOPIC))
+
+    def _malformed(self, event: dict, topic: str) -> tuple:
+        """One message that breaks a rule of events-v1, a different rule each time."""
+        kind = self.rng.randrange(8)
+        bad = {**event, "event_id": event["event_id"] + "-bad"}
+        if kind == 0:
+            return topic, None, b"\xff\xfe not json"
+        if kind == 1:
+            return topic, None, orjson.dumps([bad])
+        if kind == 2:
+            bad["schema_version"] = 2
+        elif kind == 3:
+            bad["event_type"] = "episode_teleport"
+        elif kind == 4:
+            topic = "drama.ads" if topic != "drama.ads" else "drama.viewing"
+        elif kind == 5:
+            bad.pop("app_id")
+        elif kind == 6:
+            bad["app_id"] = 42
+        else:
+            bad["event_time"] = bad["event_time"][:19]          # no zone
+        return topic, None, orjson.dumps(bad)
+
+    # --- create: scripts, episodes, launches -------------------------------------------------
+    def _release(self, title: Title, at: datetime) -> None:
+        extras = {"sim_money_scale": self.money_scale, "sim_hit": title.hit}
+        if title.parent_title_id:
+            extras.update(parent_title_id=title.parent_title_id, signal_id=title.signal_id)
+        self._event("script_created", at, title_id=title.title_id, trope=title.trope, genre=title.genre,
+                    origin=title.origin, adaptation=title.adaptation, **extras)
+        for episode in range(1, title.episodes + 1):
+            self._event("episode_released", at + timedelta(minutes=10, seconds=episode), title_id=title.title_id,
+                        episode=episode, production_cost_usd=round(self._real_cost(title, episode) * self.money_scale, 6),
+                        virtual_actors=self._virtual(title, episode))
+        self._event("title_launched", at + timedelta(minutes=30), title_id=title.title_id,
+                    episodes_total=title.episodes, free_episodes=cal.FREE_EPISODES)
+
+    def add_derived_title(self, parent_title_id: str, signal_id: str, weight: float = 3.0) -> Title:
+        """The studio's answer to a re-create signal: a derivative of the parent, launched soon."""
+        parent = next((t for t in self.titles if t.title_id == parent_title_id), self.titles[0])
+        title = Title(f"{parent.title_id}-d{len(self.titles)}", parent.trope, parent.genre, parent.adaptation, "ai",
+                      self.rng.randint(60, 80), weight=weight, parent_title_id=parent.title_id, signal_id=signal_id)
+        self.titles.append(title)
+        self._release(title, self.now + timedelta(seconds=30))
+        return title
+
+    # --- distribute: teasers, clicks, installs ----------------------------------------------
+    def _arrival(self, at: datetime) -> None:
+        rng = self.rng
+        gender, age, country = pick(rng, cal.GENDERS), pick(rng, cal.AGE_BANDS), pick(rng, cal.COUNTRIES)
+        money = 1.0 if country == "US" else cal.NON_US_MONEY_MULTIPLIER
+        propensity = cal.BASE_PAY_RATE * money * (
+            cal.FEMALE_45PLUS_PAY_MULTIPLIER if gender == "female" and age in ("45-54", "55+") else 1.0)
+        user = User(f"sim{self.seed}-u{len(self.users)}", gender, age, country, propensity, money,
+                    sessions_left=1 + int(rng.expovariate(1 / (cal.SESSIONS_PER_USER_MEAN - 1))))
+        self.users.append(user)
+        title = self._popular_title()
+        install_at = at
+        if rng.random() < self.paid_share:
+            install_at = self._funnel(user, title, at)
+        self._event("user_profile", install_at + timedelta(seconds=1), user_id=user.user_id, gender=gender,
+                    age_band=age, country=country)
+        self._push(install_at + timedelta(seconds=rng.uniform(5, 60)), "session", (user, title.title_id))
+
+    def _funnel(self, user: User, title: Title, at: datetime) -> datetime:
+        """The teaser impressions, views and clicks that bought this install; returns its time."""
+        rng = self.rng
+        channel = pick(rng, cal.CHANNELS)
+        campaign = f"{title.title_id}-{channel}"
+        per_install = 1 / (cal.TEASER_CTR * cal.INSTALL_PER_CLICK)
+        impressions = max(1, round(rng.expovariate(1 / per_install)))
+        t = at - timedelta(seconds=impressions * 2)
+        base = dict(title_id=title.title_id, channel=channel, campaign_id=campaign)
+        for n in range(impressions):
+            t += timedelta(seconds=rng.uniform(0.5, 3.5))
+            prospect = user.user_id if n == impressions - 1 else f"{user.user_id}-p{n}"
+            self._event("teaser_impression", t, user_id=prospect, cost_usd=cal.TEASER_CPM_USD / 1000, **base)
+            if rng.random() < cal.TEASER_VIEW_RATE:
+                hook = rng.random() < cal.HOOK_RATE / cal.TEASER_VIEW_RATE
+                self._event("teaser_view", t + timedelta(milliseconds=200), user_id=prospect,
+                            watch_ms=rng.randint(3000, 30000) if hook else rng.randint(200, 2999), **base)
+            # clicks that did not end in an install: CTR × (1 − installs per click) of impressions
+            if n < impressions - 1 and rng.random() < cal.TEASER_CTR * (1 - cal.INSTALL_PER_CLICK):
+                self._event("teaser_click", t + timedelta(seconds=3), user_id=prospect, **base)
+        self._event("teaser_click", t + timedelta(seconds=3), user_id=user.user_id, **base)
+        self._event("install", t + timedelta(seconds=20), user_id=user.user_id, **base)
+        return t + timedelta(seconds=20)
+
+    def _popular_title(self) -> Title:
+        return self.rng.choices(self.titles, [t.weight for t in self.titles])[0]
+
+    # --- feedback: a viewing session -----------------------------------------------------------
+    def _session(self, payload, at: datetime) -> None:
+        user, title_id = payload
+        rng = self.rng
+        title = next(t for t in self.titles if t.title_id == title_id)
+        if user.progress.get(title_id, 0) >= title.episodes:
+            title = self._popular_title()
+        episode = user.progress.get(title.title_id, 0) + 1
+        t = at
+        ids = dict(user_id=user.user_id, title_id=title.title_id)
+        session_id = f"{user.user_id}-s{user.sessions_left}"
+        watched = 0
+        while episode <= title.episodes:
+            if not self._unlock(user, title, episode, t):
+                break
+            t += timedelta(seconds=1)
+            startup = int(rng.lognormvariate(math.log(cal.STARTUP_MS_MEDIAN), 0.5))
+            self._event("episode_start", t, episode=episode, session_id=session_id, startup_ms=startup, **ids)
+            length = rng.uniform(*cal.EPISODE_SECONDS)
+            rebuffer = rng.randint(200, 4000) if rng.random() < cal.REBUFFER_CHANCE else 0
+            t += timedelta(milliseconds=startup)
+            if rng.random() < cal.EXIT_INSIDE_EPISODE * (2.0 if episode == 1 else 1.0):
+                position = round(rng.uniform(1, length), 3)
+                t += timedelta(seconds=position, milliseconds=rebuffer)
+                self._event("episode_exit", t, episode=episode, session_id=session_id, position_s=position,
+                            rebuffer_ms=rebuffer, **ids)
+                break
+            t += timedelta(seconds=length, milliseconds=rebuffer)
+            self._event("episode_complete", t, episode=episode, session_id=session_id, watch_s=round(length, 3),
+                        rebuffer_ms=rebuffer, **ids)
+            self._feedback(user, title, episode, t)
+            user.progress[title.title_id] = episode
+            watched += 1
+            if watched % cal.INTERSTITIAL_EVERY == 0 and not self._subscribed(user, t):
+                self._ad(user, title, "interstitial", t + timedelta(seconds=1))
+                t += timedelta(seconds=16)
+            episode += 1
+            if rng.random() > cal.NEXT_EPISODE_RATE:
+                break
+        user.sessions_left -= 1
+        if user.sessions_left > 0:
+            gap = rng.expovariate(1 / (cal.DAYS_BETWEEN_SESSIONS * 86400))
+            next_title = title.title_id if rng.random() < 0.7 else self._popular_title().title_id
+            self._push(t + timedelta(seconds=gap), "session", (user, next_title))
+
+    def _subscribed(self, user: User, t: datetime) -> bool:
+        return user.subscribed_until is not None and user.subscribed_until > t
+
+    def _unlock(self, user: User, title: Title, episode: int, t: datetime) -> bool:
+        """Free, already unlocked, or the paywall: coins, a subscription, a rewarded ad, or leave."""
+        if episode <= cal.FREE_EPISODES or (title.title_id, episode) in user.unlocked:
+            return True
+        rng = self.rng
+        ids = dict(user_id=user.user_id, title_id=title.title_id)
+        if self._subscribed(user, t):
+            self._event("episode_unlocked", t, episode=episode, method="subscription", coins_spent=0, **ids)
+        else:
+            self._event("paywall_shown", t, episode=episode, **ids)
+            pays = rng.random() < (0.75 if user.payer else user.pay_propensity)
+            if pays and user.coins < cal.UNLOCK_COINS and pick(rng, cal.PAY_METHODS) == "subscription":
+                weekly = rng.random() < 0.9
+                amount = cal.WEEKLY_SUB_USD if weekly else cal.YEARLY_SUB_USD
+                self._event("purchase", t + timedelta(seconds=5), product="weekly_sub" if weekly else "yearly_sub",
+                            amount_usd=amount, coins=0, **ids)
+                user.subscribed_until = t + timedelta(days=7 if weekly else 365)
+                user.payer = True
+                self._event("episode_unlocked", t + timedelta(seconds=6), episode=episode, method="subscription",
+                            coins_spent=0, **ids)
+            elif pays:
+                if user.coins < cal.UNLOCK_COINS:
+                    price, coins = rng.choices(cal.COIN_PACKS, (0.6, 0.3, 0.1))[0]
+                    self._event("purchase", t + timedelta(seconds=5), product="coins_pack", amount_usd=price,
+                                coins=coins, **ids)
+                    user.coins += coins
+                    user.payer = True
+                user.coins -= cal.UNLOCK_COINS
+                self._event("episode_unlocked", t + timedelta(seconds=6), episode=episode, method="coins",
+                            coins_spent=cal.UNLOCK_COINS, **ids)
+            elif rng.random() < cal.REWARDED_AD_SHARE:
+                self._ad(user, title, "rewarded", t + timedelta(seconds=2))
+                self._event("episode_unlocked", t + timedelta(seconds=32), episode=episode, method="rewarded_ad",
+                            coins_spent=0, **ids)
+            else:
+                return False
+        user.unlocked.add((title.title_id, episode))
+        return True
+
+    def _ad(self, user: User, title: Title, placement: str, t: datetime) -> None:
+        ids = dict(user_id=user.user_id, title_id=title.title_id)
+        revenue = round(cal.ECPM_USD[placement] / 1000 * user.money, 6)
+        self._event("ad_impression", t, placement=placement, revenue_usd=revenue, **ids)
+        if self.rng.random() < 0.01:
+            self._event("ad_click", t + timedelta(seconds=3), placement=placement, **ids)
+
+    def _feedback(self, user: User, title: Title, episode: int, t: datetime) -> None:
+        rng = self.rng
+        ids = dict(user_id=user.user_id, title_id=title.title_id, episode=episode)
+        boost = 1.5 if title.hit or title.parent_title_id else 1.0
+        for etype, rate in (("like", cal.LIKE_RATE), ("share", cal.SHARE_RATE), ("comment", cal.COMMENT_RATE)):
+            if rng.random() < rate * boost:
+                self._event(etype, t + timedelta(seconds=rng.uniform(0.1, 1)), **ids)
+        if rng.random() < cal.RATING_RATE:
+            self._event("rating", t + timedelta(seconds=1), stars=rng.choices((1, 2, 3, 4, 5), (1, 1, 2, 4, 6))[0], **ids)
