@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"  Superset:  {settings.superset_url}/superset/dashboard/drama-loop/\n"
                   f"  login:     {settings.superset_admin_user} / {settings.superset_admin_password}\n"
                   f"  SQL:       clickhouse-client --port {settings.clickhouse_port} -d {settings.clickhouse_db}\n"
+                  f"  HTTP in:   POST http://{settings.collector_host}:{settings.collector_port}/v1/events\n"
                   f"  stop:      make down")
         elif args.command == "down":
             for service in reversed(everything):

@@ -319,7 +319,9 @@ class Simulator(App):
     name = "simulator"
 
     def argv(self):
-        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50")]
+        # A little of every fault, so the demo shows the dead-letter path and late data honestly.
+        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50"),
+                "--duplicates", "0.005", "--late", "0.001", "--out-of-order", "0.01", "--malformed", "0.002"]
 
     def healthy(self) -> bool:
         return self.pid() is not None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 
 from infra.settings import Settings, load
 from schemas.events import EVENT_TYPES, Event
@@ -37,11 +38,13 @@ def key_of(event: dict, topic: str) -> bytes | None:
 
 
 class EventProducer:
-    def __init__(self, settings: Settings | None = None, *, linger_ms: int = 20, batch_size: int = 256 * 1024):
+    def __init__(self, settings: Settings | None = None, *, linger_ms: int = 20, batch_size: int = 256 * 1024,
+                 max_block_ms: int = 10_000):
         self.settings = settings or load()
         self._kafka = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
                                     enable_idempotence=True, linger_ms=linger_ms, batch_size=batch_size,
-                                    retries=2**31 - 1, delivery_timeout_ms=120_000, client_id="drama-producer")
+                                    retries=2**31 - 1, delivery_timeout_ms=120_000, max_block_ms=max_block_ms,
+                                    client_id="drama-producer")
         self._failures: list[Failure] = []
         self.sent = 0
 
@@ -53,7 +56,11 @@ class EventProducer:
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes, event_id: str = "") -> None:
         """Queue bytes as they are (contract topic name; the settings' namespace is applied)."""
-        future = self._kafka.send(self.settings.topic(topic), key=key, value=value)
+        try:
+            future = self._kafka.send(self.settings.topic(topic), key=key, value=value)
+        except KafkaError as error:  # e.g. no metadata for the topic within max_block_ms
+            self._failures.append(Failure(event_id, topic, repr(error)))
+            return
         future.add_errback(lambda error: self._failures.append(Failure(event_id, topic, repr(error))))
         self.sent += 1
 
