@@ -44,3 +44,34 @@ def test_the_report_on_the_warehouse_shows_what_the_stream_held(pipeline):
     shown = subprocess.run([sys.executable, "-m", "simulator", "report"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=120)
     assert "us_revenue_share" in shown.stdout and "marketing_share" in shown.stdout
+
+
+def test_the_studio_answers_a_signal_on_kafka_with_a_derived_title(pipeline):
+    import time
+
+    from kafka import KafkaConsumer, KafkaProducer
+    settings = pipeline.settings
+    env = {**settings.as_env(), "PYTHONPATH": str(ROOT)}
+    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--rate", "100", "--seed", "4"], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        parent = World(seed=4).titles[1].title_id
+        signal = {"signal_id": "sig-studio-1", "title_id": parent, "trope": "x", "score": 9.0, "reason": "test"}
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+        consumer = KafkaConsumer(settings.topic("drama.content"), bootstrap_servers=settings.kafka_bootstrap,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=1000, group_id=None)
+        derived, deadline = None, time.monotonic() + 60
+        while derived is None and time.monotonic() < deadline:
+            producer.send(settings.topic("drama.signals"), orjson.dumps(signal)).get(10)  # until the studio listens
+            for message in consumer:
+                event = orjson.loads(message.value)
+                if event.get("signal_id") == "sig-studio-1" and event["event_type"] == "script_created":
+                    derived = event
+                    break
+        consumer.close()
+        producer.close()
+        assert derived is not None, "no derived title within 60 s"
+        assert derived["parent_title_id"] == parent
+    finally:
+        sim.terminate()
+        sim.wait(30)
