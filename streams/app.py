@@ -16,5 +16,8 @@ app = faust.App(
     web_host="127.0.0.1",
     web_port=SETTINGS.worker_web_port,
     web_tables_enabled=False,
+    # A worker that died (kill -9) holds its partitions until its session times out: keep that short.
+    broker_session_timeout=10.0,
+    broker_heartbeat_interval=2.0,
     web_router_enabled=False,
 )

@@ -1,0 +1,120 @@
+"""Exactness under faults, on the real services: kill -9 mid-batch, a ClickHouse outage, a Kafka
+restart, and a second worker joining and leaving. Each ends with the golden comparison."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from kafka.admin import KafkaAdminClient
+
+from infra import services
+from tests import golden
+from warehouse.client import connect
+
+CHUNKS = 5
+
+
+def chunks(items: list, n: int) -> list[list]:
+    size = -(-len(items) // n)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def kill_mid_batch(worker: services.Service, client, patience: float = 2.0, produce=None) -> str:
+    """kill -9 the worker while a batch is half written (events_raw ahead of pipeline health),
+    or after `patience` seconds if no such moment shows; say which."""
+    raw_ahead = ("SELECT (SELECT count() FROM events_raw) + (SELECT count() FROM events_rejected) "
+                 "> (SELECT sum(accepted) + sum(rejected) FROM pipeline_health_1m_parts)")
+    settle = time.monotonic() + 60
+    while client.execute(raw_ahead)[0][0] and time.monotonic() < settle:
+        time.sleep(0.05)   # a restarted worker first finishes the batch its predecessor left half written
+    if produce:
+        produce()
+    deadline = time.monotonic() + patience
+    moment = "between batches"
+    while time.monotonic() < deadline:
+        if client.execute(raw_ahead)[0][0]:
+            moment = "mid-batch"
+            break
+        time.sleep(0.002)
+    os.killpg(worker.pid(), signal.SIGKILL)
+    time.sleep(0.2)
+    worker.pidfile.clear()
+    return moment
+
+
+def test_kill_minus_9_several_times_mid_stream_changes_nothing(pipeline):
+    settings = pipeline()
+    worker = pipeline.workers[0]
+    client = connect(settings)
+    golden.produce(settings, golden.messages(1))
+    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
+        time.sleep(0.2)
+    moments = []
+    for part in chunks(golden.messages(2) + golden.messages(3), CHUNKS):
+        moments.append(kill_mid_batch(worker, client, produce=lambda: golden.produce(settings, part)))
+        worker.up()
+    print("kills:", moments)
+    golden.wait_settled(client)
+    assert golden.differences(client) == []
+
+
+def committed(settings, group: str) -> dict:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in admin.list_consumer_group_offsets(group).items()}
+    finally:
+        admin.close()
+
+
+def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
+    settings = pipeline()
+    client = connect(settings)
+    golden.produce(settings, golden.messages(1))
+    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
+        time.sleep(0.2)
+    clickhouse = services.ClickHouse(stack)
+    group = f"drama-loop-{settings.namespace}"
+    try:
+        clickhouse.down()
+        before = committed(settings, group)
+        golden.produce(settings, golden.messages(2) + golden.messages(3))
+        time.sleep(8)                                   # the worker retries with backoff meanwhile
+        assert pipeline.workers[0].pid() is not None, "the worker died while ClickHouse was down"
+        assert committed(settings, group) == before, "offsets were committed for events never written"
+    finally:
+        clickhouse.up()
+    client = connect(settings)
+    golden.wait_settled(client, timeout=180)
+    assert golden.differences(client) == []
+
+
+def test_a_kafka_restart_is_ridden_out(pipeline, stack):
+    settings = pipeline()
+    client = connect(settings)
+    golden.produce(settings, golden.messages(1))
+    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
+        time.sleep(0.2)
+    kafka = services.Kafka(stack)
+    kafka.down()
+    time.sleep(3)
+    kafka.up()
+    golden.produce(settings, golden.messages(2) + golden.messages(3))
+    golden.wait_settled(client, timeout=180)
+    assert golden.differences(client) == []
+
+
+def test_two_workers_split_the_partitions_and_one_leaving_changes_nothing(pipeline):
+    settings = pipeline()
+    pipeline()                                            # a second worker joins the group
+    client = connect(settings)
+    golden.produce(settings, golden.messages(1))
+    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
+        time.sleep(0.2)
+    parts = chunks(golden.messages(2) + golden.messages(3), 4)
+    for n, part in enumerate(parts):
+        golden.produce(settings, part)
+        if n == 1:
+            kill_mid_batch(pipeline.workers[1], client, patience=1.0)   # one leaves, hard
+    golden.wait_settled(client, timeout=180)
+    assert golden.differences(client) == []
