@@ -62,7 +62,8 @@ def test_kill_minus_9_several_times_mid_stream_changes_nothing(pipeline):
 def committed(settings, group: str) -> dict:
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
-        return {(tp.topic, tp.partition): meta.offset for tp, meta in admin.list_consumer_group_offsets(group).items()}
+        offsets = admin.list_group_offsets(group)[group]
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()}
     finally:
         admin.close()
 
