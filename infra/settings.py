@@ -36,6 +36,14 @@ ENV = {
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
     "WORKER_WEB_PORT": "6066",
+    # The re-create rule (streams/trends.py): a title's feedback score in a minute of event time
+    # surges when it is at least TREND_SURGE_RATIO × its mean over the previous
+    # TREND_BASELINE_MINUTES (floored at TREND_MIN_BASELINE) and at least TREND_MIN_SCORE.
+    "TREND_SURGE_RATIO": "3.0",
+    "TREND_MIN_SCORE": "30",
+    "TREND_MIN_BASELINE": "5",
+    "TREND_BASELINE_MINUTES": "10",
+    "TREND_COOLDOWN_MINUTES": "30",
     "COLLECTOR_HOST": "127.0.0.1",
     "COLLECTOR_PORT": "8090",
     "COLLECTOR_MAX_BODY_BYTES": str(1024 * 1024),
@@ -88,6 +96,13 @@ class Settings:
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
+
+    trend_surge_ratio: float = field(default_factory=lambda: float(env("TREND_SURGE_RATIO")),
+                                     metadata={"env": "TREND_SURGE_RATIO"})
+    trend_min_score: int = _int("TREND_MIN_SCORE")
+    trend_min_baseline: int = _int("TREND_MIN_BASELINE")
+    trend_baseline_minutes: int = _int("TREND_BASELINE_MINUTES")
+    trend_cooldown_minutes: int = _int("TREND_COOLDOWN_MINUTES")
 
     collector_host: str = _str("COLLECTOR_HOST")
     collector_port: int = _int("COLLECTOR_PORT")

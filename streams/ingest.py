@@ -20,6 +20,7 @@ from schemas.topics import DLQ, INPUT_TOPICS
 from streams import batch as rows
 from streams.app import SETTINGS, app
 from streams.state import HIGH_WATER, restore_high_water, restore_partition, restore_profiles
+from streams.trends import feedback, feedback_scores
 from warehouse.client import connect
 from warehouse.sink import ClickHouseSink
 
@@ -48,6 +49,8 @@ COLUMNS = {
     "title_first_views_parts": ("title_id", "first_view_ts", *STAMP),
     "pipeline_health_1m_parts": ("window_start", "events_in", "accepted", "duplicates", "rejected", "late",
                                  "max_event_lag_s", *STAMP),
+    "recreate_signals_log": ("signal_id", "title_id", "trope", "score", "reason", "emitted_at", "emitted_ts",
+                             "window_start", "window_end"),
 }
 SINKS = {table: ClickHouseSink(SETTINGS, table, columns) for table, columns in COLUMNS.items()}
 
@@ -142,15 +145,20 @@ async def process(messages: list) -> None:
     health = rows.health_rows(sorted_out, messages, marks.get("pipeline_health_1m_parts", {}),
                               datetime.now(timezone.utc).replace(tzinfo=None))
     valid = sorted_out.valid
-    # events_raw first: it is what de-duplication is rebuilt from after a restart.
+    windowed = rows.fresh(valid, marks.get("title_metrics_1m_parts", {}))
+    # events_raw before the metric tables: it is what de-duplication is rebuilt from after a restart.
     await write("events_rejected", rows.rejected_rows(invalid))
     await write("events_raw", rows.raw_rows(rows.fresh(valid, marks.get("events_raw", {}))))
     await write("title_events", rows.title_event_rows(rows.fresh(valid, marks.get("title_events", {}))))
-    for table, build in (("title_metrics_1m_parts", rows.title_rows), ("episode_metrics_1m_parts", rows.episode_rows),
+    await write("title_metrics_1m_parts", rows.title_rows(windowed, span))
+    for table, build in (("episode_metrics_1m_parts", rows.episode_rows),
                          ("segment_metrics_1m_parts", rows.segment_rows),
                          ("title_first_views_parts", rows.first_view_rows)):
         await write(table, build(rows.fresh(valid, marks.get(table, {})), span))
     await write("pipeline_health_1m_parts", health)
+    scores = feedback_scores(windowed)
+    if scores:
+        await feedback.send(value=scores)
 
 
 @app.agent(input_topics)

@@ -1,0 +1,146 @@
+"""Closing the loop: live audience feedback → re-create signals for the studio.
+
+    ingest_events ──feedback per (title, minute), each batch──► feedback channel
+        ──► detect_surges ──► drama.signals (for the studio) and recreate_signals_log
+
+The rule (parameters in infra/settings.py, TREND_*): a title's feedback score in one minute of
+event time is a weighted count of its audience's responses (FEEDBACK_WEIGHTS). The minute
+surges when its score reaches TREND_MIN_SCORE and TREND_SURGE_RATIO × the title's own
+baseline, the mean score of its previous TREND_BASELINE_MINUTES minutes (minutes without
+feedback count as 0; the baseline is floored at TREND_MIN_BASELINE so a new title's first
+viewers are not a surge by themselves). The check runs on every batch, so a surge is
+signalled seconds after the events arrive, not when the minute ends. A title gets at most one
+signal per TREND_COOLDOWN_MINUTES. The signal id is derived from the title and the minute, so
+a worker that restarts and sees the surge again writes the same signal (one row in the
+recreate_signals view; the studio may hear it twice).
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from infra.settings import Settings
+from schemas.topics import SIGNALS
+from streams.app import SETTINGS, app
+
+FEEDBACK_WEIGHTS = {"episode_start": 1.0, "episode_complete": 1.0, "like": 3.0, "share": 5.0, "comment": 2.0,
+                    "episode_unlocked": 3.0, "purchase": 5.0}
+GOOD_RATING = 4          # a rating of 4 or 5 stars counts like a like
+log = logging.getLogger(__name__)
+
+
+def feedback_scores(valid) -> dict:
+    """(title_id, minute) → score increment, from one batch's accepted, on-time events."""
+    scores: dict = defaultdict(float)
+    for v in valid:
+        if v.late:
+            continue
+        etype = v.event["event_type"]
+        weight = FEEDBACK_WEIGHTS.get(etype, 0.0)
+        if etype == "rating" and v.event["stars"] >= GOOD_RATING:
+            weight = FEEDBACK_WEIGHTS["like"]
+        if weight:
+            scores[(v.event["title_id"], v.event_time.replace(second=0, microsecond=0))] += weight
+    return dict(scores)
+
+
+@dataclass(frozen=True)
+class Signal:
+    signal_id: str
+    title_id: str
+    score: float
+    baseline: float
+    window_start: datetime
+
+    def reason(self, settings: Settings) -> str:
+        return (f"feedback score {self.score:g} in the minute from {self.window_start:%H:%M} UTC is "
+                f"{self.score / self.baseline:.1f}× the title's baseline of {self.baseline:.1f} over the previous "
+                f"{settings.trend_baseline_minutes} minutes (rule: ≥ {settings.trend_surge_ratio:g}× and ≥ "
+                f"{settings.trend_min_score})")
+
+
+class SurgeDetector:
+    """Per-title scores by minute, and the rule. Pure: no I/O, tested alone."""
+
+    def __init__(self, settings: Settings):
+        self.s = settings
+        self.scores: dict = defaultdict(dict)          # title_id → {minute: score}
+        self.last_signal: dict = {}                     # title_id → minute signalled
+
+    def observe(self, increments: dict) -> list[Signal]:
+        touched = set()
+        for (title, window), score in increments.items():
+            self.scores[title][window] = self.scores[title].get(window, 0.0) + score
+            touched.add((title, window))
+        signals = [signal for title, window in sorted(touched) if (signal := self._check(title, window))]
+        self._forget_old()
+        return signals
+
+    def _check(self, title: str, window: datetime) -> Signal | None:
+        s = self.s
+        history = self.scores[title]
+        score = history[window]
+        minutes = s.trend_baseline_minutes
+        baseline = max(sum(history.get(window - timedelta(minutes=n), 0.0) for n in range(1, minutes + 1)) / minutes,
+                       float(s.trend_min_baseline))
+        last = self.last_signal.get(title)
+        if score < s.trend_min_score or score < s.trend_surge_ratio * baseline:
+            return None
+        if last is not None and window - last < timedelta(minutes=s.trend_cooldown_minutes):
+            return None
+        self.last_signal[title] = window
+        return Signal(f"sig-{title}-{window:%Y%m%dT%H%M}", title, score, baseline, window)
+
+    def _forget_old(self) -> None:
+        keep = timedelta(minutes=self.s.trend_baseline_minutes + 2)
+        for history in self.scores.values():
+            if len(history) > self.s.trend_baseline_minutes + 2:
+                newest = max(history)
+                for window in [w for w in history if newest - w > keep]:
+                    del history[window]
+
+
+feedback = app.channel()
+signals_topic = app.topic(SETTINGS.topic(SIGNALS), key_type=bytes, value_type=bytes, value_serializer="raw")
+detector = SurgeDetector(SETTINGS)
+
+
+def signal_row(signal: Signal, trope: str, emitted_at: datetime) -> dict:
+    return {"signal_id": signal.signal_id, "title_id": signal.title_id, "trope": trope, "score": signal.score,
+            "reason": signal.reason(SETTINGS), "emitted_at": emitted_at.replace(microsecond=0),
+            "emitted_ts": (emitted_at - datetime(1970, 1, 1)).total_seconds(), "window_start": signal.window_start,
+            "window_end": signal.window_start + timedelta(minutes=1)}
+
+
+@app.agent(feedback)
+async def detect_surges(stream):
+    from streams.ingest import SINKS, in_thread, retry
+    from warehouse.client import connect
+
+    def trope_of(title_id: str) -> str:
+        client = connect(SETTINGS)
+        try:
+            rows = client.execute("SELECT trope FROM titles WHERE title_id = %(t)s", {"t": title_id})
+        finally:
+            client.disconnect()
+        return rows[0][0] if rows else ""
+
+    async for increments in stream:
+        for signal in detector.observe(increments):
+            trope = await retry("looking up a trope", in_thread(trope_of, signal.title_id))
+            row = signal_row(signal, trope, datetime.now(timezone.utc).replace(tzinfo=None))
+            message = {**row, "emitted_at": row["emitted_at"].isoformat() + "Z",
+                       "window_start": row["window_start"].isoformat() + "Z",
+                       "window_end": row["window_end"].isoformat() + "Z"}
+            await retry("writing a re-create signal", in_thread(SINKS["recreate_signals_log"].write, [row]))
+            await retry("sending a re-create signal",
+                        lambda: _send(signal.title_id.encode(), orjson.dumps(message)))
+            log.info("re-create signal %s: %s", signal.signal_id, row["reason"])
+
+
+async def _send(key: bytes, value: bytes) -> None:
+    await (await signals_topic.send(key=key, value=value))
