@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import orjson
 
 UNKNOWN_SEGMENT = ("unknown", "unknown", "ZZ")
-DEDUP_HORIZON = timedelta(hours=2)   # ids are remembered this far behind the newest event time
+DEDUP_HORIZON = timedelta(hours=1)   # ids are remembered this far behind the newest event time (metrics-v1: ≥ 1 h)
 
 # table → (topic column, partition column, offset column) that say how far it was written
 HIGH_WATER = {
