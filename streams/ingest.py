@@ -20,7 +20,7 @@ from schemas.topics import DLQ, INPUT_TOPICS
 from streams import batch as rows
 from streams.app import SETTINGS, app
 from streams.state import HIGH_WATER, restore_high_water, restore_partition, restore_profiles
-from streams.trends import feedback, feedback_scores
+from streams.trends import FEEDBACK, feedback_scores
 from warehouse.client import connect
 from warehouse.sink import ClickHouseSink
 
@@ -158,7 +158,7 @@ async def process(messages: list) -> None:
     await write("pipeline_health_1m_parts", health)
     scores = feedback_scores(windowed)
     if scores:
-        await feedback.send(value=scores)
+        await FEEDBACK.put(scores)
 
 
 @app.agent(input_topics)

@@ -1,7 +1,10 @@
 """Closing the loop: live audience feedback → re-create signals for the studio.
 
-    ingest_events ──feedback per (title, minute), each batch──► feedback channel
-        ──► detect_surges ──► drama.signals (for the studio) and recreate_signals_log
+    ingest_events ──feedback per (title, minute), each batch──► FEEDBACK queue
+        ──► detect_surges (an app task) ──► drama.signals (for the studio) and recreate_signals_log
+
+(A plain asyncio queue, not a Faust channel: a channel is paused with the consumer during a
+rebalance, while the rebalance waits for ingest_events to finish its batch: a deadlock.)
 
 The rule (parameters in infra/settings.py, TREND_*): a title's feedback score in one minute of
 event time is a weighted count of its audience's responses (FEEDBACK_WEIGHTS). The minute
@@ -16,6 +19,7 @@ recreate_signals view; the studio may hear it twice).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -104,7 +108,7 @@ class SurgeDetector:
                     del history[window]
 
 
-feedback = app.channel()
+FEEDBACK: asyncio.Queue = asyncio.Queue(maxsize=1000)
 signals_topic = app.topic(SETTINGS.topic(SIGNALS), key_type=bytes, value_type=bytes, value_serializer="raw")
 detector = SurgeDetector(SETTINGS)
 
@@ -116,8 +120,8 @@ def signal_row(signal: Signal, trope: str, emitted_at: datetime) -> dict:
             "window_end": signal.window_start + timedelta(minutes=1)}
 
 
-@app.agent(feedback)
-async def detect_surges(stream):
+@app.task
+async def detect_surges():
     from streams.ingest import SINKS, in_thread, retry
     from warehouse.client import connect
 
@@ -129,7 +133,8 @@ async def detect_surges(stream):
             client.disconnect()
         return rows[0][0] if rows else ""
 
-    async for increments in stream:
+    while True:
+        increments = await FEEDBACK.get()
         for signal in detector.observe(increments):
             trope = await retry("looking up a trope", in_thread(trope_of, signal.title_id))
             row = signal_row(signal, trope, datetime.now(timezone.utc).replace(tzinfo=None))
