@@ -5,7 +5,7 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test up down status logs install clean help
+.PHONY: demo test bench up down status logs install clean help
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -28,6 +28,10 @@ up: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Figures, not tests: throughput and freshness of one worker on the real stack.
+bench: install
+	$(PY) -m bench.throughput
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m infra down; else $(PYTHON) -m infra down; fi

@@ -1,0 +1,1 @@
+"""Benchmarks on the real stack (`make bench`): figures, not pass/fail tests."""
