@@ -146,15 +146,19 @@ async def process(messages: list) -> None:
                               datetime.now(timezone.utc).replace(tzinfo=None))
     valid = sorted_out.valid
     windowed = rows.fresh(valid, marks.get("title_metrics_1m_parts", {}))
-    # events_raw before the metric tables: it is what de-duplication is rebuilt from after a restart.
-    await write("events_rejected", rows.rejected_rows(invalid))
-    await write("events_raw", rows.raw_rows(rows.fresh(valid, marks.get("events_raw", {}))))
-    await write("title_events", rows.title_event_rows(rows.fresh(valid, marks.get("title_events", {}))))
-    await write("title_metrics_1m_parts", rows.title_rows(windowed, span))
-    for table, build in (("episode_metrics_1m_parts", rows.episode_rows),
-                         ("segment_metrics_1m_parts", rows.segment_rows),
-                         ("title_first_views_parts", rows.first_view_rows)):
-        await write(table, build(rows.fresh(valid, marks.get(table, {})), span))
+    # Three stages, each table of a stage written at once on its own connection: events_raw
+    # before the metric tables (it is what de-duplication is rebuilt from after a restart),
+    # pipeline health last (it says the batch is complete).
+    await asyncio.gather(
+        write("events_rejected", rows.rejected_rows(invalid)),
+        write("events_raw", rows.raw_rows(rows.fresh(valid, marks.get("events_raw", {})))),
+        write("title_events", rows.title_event_rows(rows.fresh(valid, marks.get("title_events", {})))))
+    await asyncio.gather(
+        write("title_metrics_1m_parts", rows.title_rows(windowed, span)),
+        *(write(table, build(rows.fresh(valid, marks.get(table, {})), span))
+          for table, build in (("episode_metrics_1m_parts", rows.episode_rows),
+                               ("segment_metrics_1m_parts", rows.segment_rows),
+                               ("title_first_views_parts", rows.first_view_rows))))
     await write("pipeline_health_1m_parts", health)
     scores = feedback_scores(windowed)
     if scores:
