@@ -147,3 +147,14 @@ def pipeline(stack, run_id):
             client.delete_topics(names)
         finally:
             client.close()
+
+
+def read_topic(settings: Settings, topic: str) -> list:
+    """Every message on a contract topic of these settings' namespace, from the beginning."""
+    from kafka import KafkaConsumer
+    consumer = KafkaConsumer(settings.topic(topic), bootstrap_servers=settings.kafka_bootstrap,
+                             auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()

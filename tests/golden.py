@@ -99,15 +99,20 @@ def settled(client, total_messages: int) -> bool:
     return client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] == total_messages
 
 
-def replay(settings, client, timeout: float = 120.0) -> None:
-    """The replay of README.md: phase 1, wait for it, then phases 2 and 3; wait until all is in."""
+def replay_profiles(settings, client, timeout: float = 120.0) -> None:
+    """Phase 1 of README.md (the user profiles), and wait until it is processed."""
     import time
     profiles = len(messages(1))
     produce(settings, messages(1))
     deadline = time.monotonic() + timeout
     while client.execute("SELECT count() FROM events_raw WHERE event_type = 'user_profile'")[0][0] < profiles:
         assert time.monotonic() < deadline, "phase 1 was not processed in time"
-        time.sleep(0.3)
+        time.sleep(0.2)
+
+
+def replay(settings, client, timeout: float = 120.0) -> None:
+    """The replay of README.md: phase 1, wait for it, then phases 2 and 3; wait until all is in."""
+    replay_profiles(settings, client, timeout)
     produce(settings, messages(2) + messages(3))
     wait_settled(client, timeout)
 

@@ -5,13 +5,12 @@ import orjson
 import pytest
 import requests
 import yaml
-from kafka import KafkaConsumer
 
 from infra import services
 from infra.settings import load
 from schemas.events import EpisodeStart, Like
 from schemas.topics import DLQ, ENGAGEMENT, VIEWING
-from tests.conftest import free_port
+from tests.conftest import free_port, read_topic
 
 
 @pytest.fixture
@@ -36,15 +35,6 @@ def start_event(n: int, **changes) -> dict:
     event = EpisodeStart(event_id=f"http-{n}", event_time="2026-01-05T12:00:00.5Z", app_id="app", user_id=f"u{n}",
                          title_id="t-http", episode=1, session_id="s", startup_ms=300).to_dict()
     return {**event, **changes}
-
-
-def read_topic(settings, topic: str) -> list:
-    consumer = KafkaConsumer(settings.topic(topic), bootstrap_servers=settings.kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
 
 
 def test_valid_events_are_accepted_only_once_kafka_has_them(collector_for):

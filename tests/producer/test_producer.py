@@ -1,19 +1,10 @@
 """The producer library on real Kafka: events land on their topic, keyed; failures are reported."""
 import orjson
-from kafka import KafkaConsumer
 
 from producer import EventProducer
 from schemas.events import EpisodeReleased, EpisodeStart
 from schemas.topics import CONTENT, VIEWING
-
-
-def read(settings, topic):
-    consumer = KafkaConsumer(settings.topic(topic), bootstrap_servers=settings.kafka_bootstrap,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
+from tests.conftest import read_topic
 
 
 def test_events_go_to_their_topic_keyed_and_acknowledged(pipeline):
@@ -24,8 +15,8 @@ def test_events_go_to_their_topic_keyed_and_acknowledged(pipeline):
         events.send(EpisodeReleased(event_id="p-2", event_time="2026-01-05T12:00:00Z", app_id="a", title_id="t-1",
                                     episode=1, production_cost_usd=1.0, virtual_actors=False))
         assert events.flush() == []
-    (start,) = read(settings, VIEWING)
-    (released,) = read(settings, CONTENT)
+    (start,) = read_topic(settings, VIEWING)
+    (released,) = read_topic(settings, CONTENT)
     assert (start.key, orjson.loads(start.value)["event_id"]) == (b"u-9", "p-1")
     assert (released.key, orjson.loads(released.value)["event_id"]) == (b"t-1", "p-2")
 

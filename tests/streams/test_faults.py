@@ -47,9 +47,7 @@ def test_kill_minus_9_several_times_mid_stream_changes_nothing(pipeline):
     settings = pipeline()
     worker = pipeline.workers[0]
     client = connect(settings)
-    golden.produce(settings, golden.messages(1))
-    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
-        time.sleep(0.2)
+    golden.replay_profiles(settings, client)
     moments = []
     for part in chunks(golden.messages(2) + golden.messages(3), CHUNKS):
         moments.append(kill_mid_batch(worker, client, produce=lambda: golden.produce(settings, part)))
@@ -71,9 +69,7 @@ def committed(settings, group: str) -> dict:
 def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
     settings = pipeline()
     client = connect(settings)
-    golden.produce(settings, golden.messages(1))
-    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
-        time.sleep(0.2)
+    golden.replay_profiles(settings, client)
     clickhouse = services.ClickHouse(stack)
     group = f"drama-loop-{settings.namespace}"
     try:
@@ -93,9 +89,7 @@ def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
 def test_a_kafka_restart_is_ridden_out(pipeline, stack):
     settings = pipeline()
     client = connect(settings)
-    golden.produce(settings, golden.messages(1))
-    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
-        time.sleep(0.2)
+    golden.replay_profiles(settings, client)
     kafka = services.Kafka(stack)
     kafka.down()
     time.sleep(3)
@@ -109,9 +103,7 @@ def test_two_workers_split_the_partitions_and_one_leaving_changes_nothing(pipeli
     settings = pipeline()
     pipeline()                                            # a second worker joins the group
     client = connect(settings)
-    golden.produce(settings, golden.messages(1))
-    while client.execute("SELECT count() FROM events_raw")[0][0] < len(golden.messages(1)):
-        time.sleep(0.2)
+    golden.replay_profiles(settings, client)
     parts = chunks(golden.messages(2) + golden.messages(3), 4)
     for n, part in enumerate(parts):
         golden.produce(settings, part)
