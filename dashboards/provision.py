@@ -30,11 +30,19 @@ def render_assets(settings: Settings, target: Path) -> Path:
     return target
 
 
+def chart_uuids() -> list[str]:
+    import yaml
+    return [yaml.safe_load(path.read_text())["uuid"] for path in sorted((ASSETS / "charts").glob("*.yaml"))]
+
+
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
     rendered = render_assets(settings, settings.state_dir / "superset" / "assets")
     run(superset.cli("import-directory", "--overwrite", str(rendered)), "importing dashboards into Superset",
         superset.log, env=superset.env(), fix="The assets under dashboards/assets/ may be malformed.")
+    python = superset.venv / "bin" / "python"
+    run([str(python) if python.exists() else "python", str(Path(__file__).with_name("relink.py")), *chart_uuids()],
+        "relinking the charts' saved queries", superset.log, env=superset.env())
     return f"dashboards: imported into {settings.superset_url}/superset/dashboard/drama-loop/"
 
 
