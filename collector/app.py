@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaError
 
 from infra.settings import Settings, load
 from producer import key_of
-from schemas.topics import DLQ, TOPIC_OF_EVENT_TYPE, VIEWING
+from schemas.topics import DLQ
 from schemas.validate import Accepted, validate
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
@@ -45,15 +45,6 @@ def split_body(body: bytes, content_type: str) -> list[bytes]:
             raise ValueError("the body must be a JSON array of event objects (or NDJSON, one event per line)")
         return [orjson.dumps(item) for item in items]
     return [line for line in text.split(b"\n") if line.strip()]
-
-
-def topic_for(raw: bytes) -> str:
-    """The topic an event's type belongs to (drama.viewing when it cannot be told: it is rejected anyway)."""
-    try:
-        etype = orjson.loads(raw).get("event_type")
-    except (orjson.JSONDecodeError, AttributeError):
-        return VIEWING
-    return TOPIC_OF_EVENT_TYPE.get(etype, VIEWING) if isinstance(etype, str) else VIEWING
 
 
 class Collector:
@@ -125,12 +116,10 @@ class Collector:
     async def _collect(self, raws: list[bytes]) -> web.Response:
         results, outgoing, slots = [], [], []
         for index, raw in enumerate(raws):
-            topic = topic_for(raw)
-            verdict = validate(raw, topic)
-            event_id = verdict.event.get("event_id") if isinstance(verdict, Accepted) else None
+            verdict = validate(raw, None)
             if isinstance(verdict, Accepted):
-                results.append({"index": index, "event_id": event_id, "status": "accepted"})
-                outgoing.append((topic, key_of(verdict.event, topic), raw, []))
+                results.append({"index": index, "event_id": verdict.event["event_id"], "status": "accepted"})
+                outgoing.append((verdict.topic, key_of(verdict.event, verdict.topic), raw, []))
             else:
                 results.append({"index": index, "status": "rejected", "reason": verdict.reason,
                                 "detail": verdict.detail})

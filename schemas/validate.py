@@ -86,8 +86,9 @@ def parse_event_time(text: str) -> datetime | None:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def validate(raw: bytes, topic: str) -> Accepted | Rejected:
-    """Check one message against events-v1.md; `topic` is the contract topic (no namespace)."""
+def validate(raw: bytes, topic: str | None) -> Accepted | Rejected:
+    """Check one message against events-v1.md; `topic` is the contract topic it arrived on (no
+    namespace), or None when it did not arrive on a topic (HTTP): it then goes to its type's."""
     try:
         event = orjson.loads(raw)
     except (orjson.JSONDecodeError, TypeError):
@@ -101,7 +102,7 @@ def validate(raw: bytes, topic: str) -> Accepted | Rejected:
     specs = SPECS.get(etype) if isinstance(etype, str) else None
     if specs is None:
         return Rejected("unknown_event_type", f"event_type {etype!r} is not in events-v1")
-    if TOPIC_OF[etype] != topic:
+    if topic is not None and TOPIC_OF[etype] != topic:
         return Rejected("wrong_topic", f"{etype} belongs on {TOPIC_OF[etype]}, not {topic}")
     for spec in specs:
         if spec.required and event.get(spec.name) is None:
@@ -118,4 +119,4 @@ def validate(raw: bytes, topic: str) -> Accepted | Rejected:
     event_time = parse_event_time(event["event_time"])
     if event_time is None:
         return Rejected("bad_event_time", f"event_time {event['event_time']!r} is not RFC 3339 with a zone")
-    return Accepted(event, event_time, topic)
+    return Accepted(event, event_time, TOPIC_OF[etype])

@@ -280,7 +280,7 @@ EPOCH = datetime(1970, 1, 1)
 
 
 # --- pipeline_health_1m ----------------------------------------------------------------------------
-def health_rows(batch: Sorted, messages: Iterable[Message], high_water: dict, now: datetime) -> list[dict]:
+def health_rows(batch: Sorted, messages: list[Message], span: dict, high_water: dict, now: datetime) -> list[dict]:
     """Per partition: what came in and what became of it, in the minute it was processed."""
     window = minute(now)
     rows: dict = defaultdict(lambda: {"window_start": window, "events_in": 0, "accepted": 0, "duplicates": 0,
@@ -289,7 +289,6 @@ def health_rows(batch: Sorted, messages: Iterable[Message], high_water: dict, no
     def counts(m: Message):
         return rows[(m.topic, m.partition)] if m.offset > high_water.get((m.topic, m.partition), -1) else None
 
-    span = spans(messages)
     for m in messages:
         if (row := counts(m)) is not None:
             row["events_in"] += 1

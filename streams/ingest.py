@@ -142,7 +142,7 @@ async def process(messages: list) -> None:
     if invalid:
         log.info("%d of %d messages rejected; first: %s", len(invalid), len(messages), invalid[0].detail)
         await retry("sending dead letters", lambda: send_dead_letters(invalid))
-    health = rows.health_rows(sorted_out, messages, marks.get("pipeline_health_1m_parts", {}),
+    health = rows.health_rows(sorted_out, messages, span, marks.get("pipeline_health_1m_parts", {}),
                               datetime.now(timezone.utc).replace(tzinfo=None))
     valid = sorted_out.valid
     windowed = rows.fresh(valid, marks.get("title_metrics_1m_parts", {}))

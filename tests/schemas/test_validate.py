@@ -130,7 +130,7 @@ def test_cross_field_rules_of_the_paywall():
 @given(st.binary(max_size=200) | st.builds(lambda v: json.dumps(v).encode(), st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=6))),
-    st.sampled_from(INPUT_TOPICS + ("elsewhere",)))
+    st.sampled_from(INPUT_TOPICS + ("elsewhere", None)))
 def test_the_validator_never_raises(raw, topic):
     assert isinstance(validate(raw, topic), (Accepted, Rejected))
 

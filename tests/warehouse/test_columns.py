@@ -18,7 +18,7 @@ BUILT = {
     "episode_metrics_1m_parts": lambda sorted_out, span: batch.episode_rows(sorted_out.valid, span),
     "segment_metrics_1m_parts": lambda sorted_out, span: batch.segment_rows(sorted_out.valid, span),
     "title_first_views_parts": lambda sorted_out, span: batch.first_view_rows(sorted_out.valid, span),
-    "pipeline_health_1m_parts": lambda sorted_out, span: batch.health_rows(sorted_out, messages(), {}, datetime(2026, 1, 5)),
+    "pipeline_health_1m_parts": lambda sorted_out, span: batch.health_rows(sorted_out, messages(), span, {}, datetime(2026, 1, 5)),
 }
 
 
