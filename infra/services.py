@@ -2,6 +2,7 @@
 its health is read. `infra.__main__` drives them (`make up`, `make down`, `make status`)."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -9,6 +10,7 @@ import string
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from infra.process import PidFile, ServiceError, http_ok, pid_alive, port_open, run, spawn, tail, terminate
@@ -293,6 +295,19 @@ class Worker(App):
 
     def ports(self):
         return [("127.0.0.1", self.settings.worker_web_port)]
+
+    def healthy(self) -> bool:
+        return http_ok(f"http://127.0.0.1:{self.settings.worker_web_port}/health", '"status"')
+
+    def status(self) -> str:
+        line = super().status()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.settings.worker_web_port}/health", timeout=2) as r:
+                state = json.loads(r.read())
+        except (OSError, ValueError):
+            return line
+        extra = f"  {state['batches']} batches, {state['messages']} messages, last {state['last_batch_at'] or '—'}"
+        return line + extra + (f"  RETRYING {state['retrying']}" if state["retrying"] else "")
 
     def argv(self):
         return [sys.executable, "-m", "streams", "worker", "--loglevel=info",

@@ -55,6 +55,31 @@ COLUMNS = {
 SINKS = {table: ClickHouseSink(SETTINGS, table, columns) for table, columns in COLUMNS.items()}
 
 
+class Progress:
+    """What the worker has done, for GET /health (and `make status`)."""
+
+    def __init__(self):
+        self.started = datetime.now(timezone.utc)
+        self.batches = 0
+        self.messages = 0
+        self.last_batch_at: datetime | None = None
+        self.retrying: str = ""
+
+    def as_dict(self) -> dict:
+        return {"status": "retrying" if self.retrying else "ok", "retrying": self.retrying,
+                "started": self.started.isoformat(), "batches": self.batches, "messages": self.messages,
+                "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
+
+
+progress = Progress()
+
+
+@app.page("/health")
+async def health(web, request):
+    """Liveness beyond the open port: batches done, and what is being retried if anything."""
+    return web.json(progress.as_dict())
+
+
 class Memory:
     """The worker's state: per-partition de-duplication and watermarks, profiles, high-water marks."""
 
@@ -103,8 +128,11 @@ async def retry(what: str, attempt):
     delay = 0.5
     while True:
         try:
-            return await attempt()
+            result = await attempt()
+            progress.retrying = ""
+            return result
         except Exception as error:  # noqa: BLE001 - every failure is retried, never acknowledged
+            progress.retrying = f"{what}: {error}"
             log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_SECONDS)
@@ -172,6 +200,9 @@ async def ingest_events(stream):
                     for e in events]
         try:
             await process(messages)
+            progress.batches += 1
+            progress.messages += len(messages)
+            progress.last_batch_at = datetime.now(timezone.utc)
         except asyncio.CancelledError:
             # take_events would acknowledge this unwritten batch on the way out: leave as a
             # kill -9 would, so the next start replays it (and writes only what is missing).

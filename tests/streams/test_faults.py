@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+import requests
 from kafka.admin import KafkaAdminClient
 
 from infra import services
@@ -78,6 +79,8 @@ def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
         golden.produce(settings, golden.messages(2) + golden.messages(3))
         time.sleep(8)                                   # the worker retries with backoff meanwhile
         assert pipeline.workers[0].pid() is not None, "the worker died while ClickHouse was down"
+        health = requests.get(f"http://127.0.0.1:{pipeline.workers[0].settings.worker_web_port}/health", timeout=5).json()
+        assert health["status"] == "retrying" and health["retrying"], health
         assert committed(settings, group) == before, "offsets were committed for events never written"
     finally:
         clickhouse.up()
