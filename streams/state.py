@@ -6,7 +6,6 @@ partition's first message arrives (streams/README.md, "Exactly once, by construc
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,12 +27,20 @@ HIGH_WATER = {
 }
 
 
+EPOCH = datetime(1970, 1, 1)
+
+
+def minute_number(moment: datetime) -> int:
+    return int((moment - EPOCH).total_seconds() // 60)
+
+
 @dataclass
 class PartitionState:
     """De-duplication memory and event-time watermark of one topic-partition."""
     watermark: datetime | None = None
-    seen: dict = field(default_factory=dict)          # event_id → offset where it was first seen
-    _expiry: deque = field(default_factory=deque)      # (event_time, event_id) in the order seen
+    seen: dict = field(default_factory=dict)           # event_id → offset where it was first seen
+    _by_minute: dict = field(default_factory=dict)      # minute of event time → [event_id, ...]
+    _cutoff: int = -1                                   # minutes below this are forgotten
 
     def first_sighting(self, event_id: str, offset: int, moment: datetime) -> bool:
         """True for an event_id not seen before, or seen at this very offset (a replay)."""
@@ -41,16 +48,22 @@ class PartitionState:
         if known is not None:
             return known == offset
         self.seen[event_id] = offset
-        self._expiry.append((moment, event_id))
+        minute = minute_number(moment)
+        bucket = self._by_minute.get(minute)
+        if bucket is None:
+            bucket = self._by_minute[minute] = []
+        bucket.append(event_id)
         return True
 
     def advance(self, moment: datetime) -> None:
         if self.watermark is None or moment > self.watermark:
             self.watermark = moment
-            horizon = moment - DEDUP_HORIZON
-            expiry = self._expiry
-            while expiry and expiry[0][0] < horizon:
-                self.seen.pop(expiry.popleft()[1], None)
+            cutoff = minute_number(moment - DEDUP_HORIZON)
+            if cutoff > self._cutoff:  # at most once per minute of event time
+                self._cutoff = cutoff
+                for minute in [m for m in self._by_minute if m < cutoff]:
+                    for event_id in self._by_minute.pop(minute):
+                        self.seen.pop(event_id, None)
 
 
 def restore_high_water(client, tables=tuple(HIGH_WATER)) -> dict:
@@ -79,8 +92,7 @@ def restore_partition(client, topic: str, partition: int, first_offset: int) -> 
         "WHERE topic = %(t)s AND partition = %(p)s AND event_time >= %(since)s "
         "ORDER BY event_time, event_time_us", params)
     for event_id, offset, moment, micros in rows:
-        state.seen[event_id] = offset
-        state._expiry.append((moment.replace(microsecond=micros), event_id))
+        state.first_sighting(event_id, offset, moment.replace(microsecond=micros))
     return state
 
 

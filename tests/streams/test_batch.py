@@ -84,3 +84,16 @@ def test_rows_are_stamped_with_the_batch_range_and_fresh_skips_what_a_table_hold
     later = fresh(out.valid, {(V, 0): 11})
     assert [v.message.offset for v in later] == [12, 5, 13]
     assert sum(r["starts"] for r in episode_rows(later, span)) == 2
+
+
+def test_ids_are_forgotten_an_hour_of_event_time_behind_the_newest():
+    state = PartitionState()
+    t0 = datetime(2026, 1, 5, 12, 0)
+    from datetime import timedelta
+    for n in range(180):                                   # one id a minute for three hours
+        moment = t0 + timedelta(minutes=n)
+        assert state.first_sighting(f"id-{n}", n, moment)
+        state.advance(moment)
+    remembered = sorted(int(i.split("-")[1]) for i in state.seen)
+    assert remembered[0] >= 179 - 61 and remembered[-1] == 179    # about the last hour, nothing older
+    assert not state.first_sighting("id-170", 999, t0)             # still a duplicate inside the hour
