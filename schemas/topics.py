@@ -1,4 +1,5 @@
-"""The contract's topics and which event types belong to each (events-v1.md)."""
+"""The contract's topic names (events-v1.md). Which event type goes to which topic is declared
+by each record in schemas/events.py (`topic=`), the single place it is said."""
 
 CONTENT = "drama.content"
 DISTRIBUTION = "drama.distribution"
@@ -10,17 +11,6 @@ USERS = "drama.users"
 SIGNALS = "drama.signals"
 DLQ = "drama.dlq"
 
-EVENT_TYPES_BY_TOPIC = {
-    CONTENT: ("script_created", "episode_released", "title_launched"),
-    DISTRIBUTION: ("teaser_impression", "teaser_view", "teaser_click", "install"),
-    VIEWING: ("episode_start", "episode_complete", "episode_exit"),
-    PAYWALL: ("paywall_shown", "episode_unlocked", "purchase"),
-    ADS: ("ad_impression", "ad_click"),
-    ENGAGEMENT: ("like", "share", "comment", "rating"),
-    USERS: ("user_profile",),
-}
-TOPIC_OF_EVENT_TYPE = {etype: topic for topic, types in EVENT_TYPES_BY_TOPIC.items() for etype in types}
-
-INPUT_TOPICS = tuple(EVENT_TYPES_BY_TOPIC)
+INPUT_TOPICS = (CONTENT, DISTRIBUTION, VIEWING, PAYWALL, ADS, ENGAGEMENT, USERS)
 PLATFORM_TOPICS = (SIGNALS, DLQ)
 ALL_TOPICS = INPUT_TOPICS + PLATFORM_TOPICS

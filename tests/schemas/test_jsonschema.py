@@ -14,3 +14,8 @@ def test_one_schema_per_event_type_with_its_required_fields():
     assert "user_id" not in jsonschema.event_schema("script_created")["required"]
     assert "title_id" not in jsonschema.event_schema("user_profile")["required"]
     assert set(jsonschema.render()) == {f"{name}.json" for name in EVENT_TYPES} | {"index.json"}
+
+
+def test_every_input_topic_carries_at_least_one_event_type():
+    from schemas.topics import INPUT_TOPICS
+    assert {cls.TOPIC for cls in EVENT_TYPES.values()} == set(INPUT_TOPICS)
