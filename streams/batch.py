@@ -147,15 +147,15 @@ def title_rows(valid: Iterable[Valid], span: dict) -> list[dict]:
     sums: dict = {}
     viewers: dict = {}
     for v in valid:
-        if v.late or v.event["event_type"] not in _COUNT and v.event["event_type"] != "episode_unlocked":
-            continue
         e, m = v.event, v.message
+        etype = e["event_type"]
+        if v.late or (etype not in _COUNT and etype != "episode_unlocked"):
+            continue
         key = (m.topic, m.partition, minute(v.event_time), e["title_id"])
         row = sums.get(key)
         if row is None:
             row = sums[key] = {"window_start": key[2], "title_id": key[3], "user_id": "",
                                **dict.fromkeys(TITLE_COUNTERS, 0)}
-        etype = e["event_type"]
         if etype in _COUNT:
             row[_COUNT[etype]] += 1
         if etype == "teaser_impression":
