@@ -1,6 +1,6 @@
 """Every address, port, path and credential the platform uses, read from the environment.
 
-The native stack (`python -m infra`), docker-compose.yml, the workers, the simulator and the
+The native stack (`python -m launcher`), docker-compose.yml, the workers, the simulator and the
 tests all read the variables in ENV, so they agree. Defaults listen on loopback only.
 
 DRAMA_NAMESPACE isolates a run: it prefixes every topic and suffixes the database, so a test
@@ -19,6 +19,8 @@ ENV = {
     "DRAMA_STATE_DIR": str(ROOT / ".state"),
     "DRAMA_NAMESPACE": "",
     "DRAMA_TOPIC_PARTITIONS": "4",
+    # Where each Faust worker keeps its data directory (<this>/<faust_app_id>); empty: <DRAMA_STATE_DIR>/faust.
+    "DRAMA_FAUST_DATA_DIR": "",
     "KAFKA_HOST": "127.0.0.1",
     "KAFKA_PORT": "9092",
     "KAFKA_CONTROLLER_PORT": "9093",
@@ -36,6 +38,9 @@ ENV = {
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
     "WORKER_WEB_PORT": "6066",
+    # Tests only: seconds a worker holds each batch half written (after events_raw, before the
+    # metric tables), so a fault test can kill it at that moment. 0 in production.
+    "DRAMA_FAULT_PAUSE_S": "0",
     # The re-create rule (streams/trends.py): a title's feedback score in a minute of event time
     # surges when it is at least TREND_SURGE_RATIO × its mean over the previous
     # TREND_BASELINE_MINUTES (floored at TREND_MIN_BASELINE) and at least TREND_MIN_SCORE.
@@ -78,6 +83,10 @@ class Settings:
     state_dir: Path = field(default_factory=lambda: Path(env("DRAMA_STATE_DIR")), metadata={"env": "DRAMA_STATE_DIR"})
     namespace: str = _str("DRAMA_NAMESPACE")
     topic_partitions: int = _int("DRAMA_TOPIC_PARTITIONS")
+    # None (the variable empty) becomes state_dir / "faust" in __post_init__.
+    faust_data_dir: Path | None = field(default_factory=lambda: Path(env("DRAMA_FAUST_DATA_DIR"))
+                                        if env("DRAMA_FAUST_DATA_DIR") else None,
+                                        metadata={"env": "DRAMA_FAUST_DATA_DIR"})
 
     kafka_host: str = _str("KAFKA_HOST")
     kafka_port: int = _int("KAFKA_PORT")
@@ -96,6 +105,8 @@ class Settings:
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
+    fault_pause_s: float = field(default_factory=lambda: float(env("DRAMA_FAULT_PAUSE_S")),
+                                 metadata={"env": "DRAMA_FAULT_PAUSE_S"})
 
     trend_surge_ratio: float = field(default_factory=lambda: float(env("TREND_SURGE_RATIO")),
                                      metadata={"env": "TREND_SURGE_RATIO"})
@@ -109,6 +120,10 @@ class Settings:
     collector_max_body_bytes: int = _int("COLLECTOR_MAX_BODY_BYTES")
     collector_max_events: int = _int("COLLECTOR_MAX_EVENTS")
     collector_max_in_flight: int = _int("COLLECTOR_MAX_IN_FLIGHT")
+
+    def __post_init__(self) -> None:
+        if self.faust_data_dir is None:
+            object.__setattr__(self, "faust_data_dir", Path(self.state_dir) / "faust")
 
     def as_env(self) -> dict[str, str]:
         """These settings as environment variables, for a child process to read back."""
@@ -126,6 +141,17 @@ class Settings:
     def topic(self, name: str) -> str:
         """The Kafka topic for a contract name such as `drama.viewing`, in this namespace."""
         return f"{self.namespace}.{name}" if self.namespace else name
+
+    @property
+    def faust_app_id(self) -> str:
+        """The Faust app's id in this namespace: its consumer group, and the prefix of the topics
+        Faust creates itself (`<id>-__assignor-__leader`)."""
+        return f"drama-loop-{self.namespace}" if self.namespace else "drama-loop"
+
+    @property
+    def faust_app_dir(self) -> Path:
+        """The Faust app's `datadir`: under the state directory, never the working directory."""
+        return self.faust_data_dir / self.faust_app_id
 
     @property
     def superset_url(self) -> str:

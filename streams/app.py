@@ -1,14 +1,23 @@
-"""The Faust app every agent registers on. Settings come from infra/settings.py."""
+"""The Faust app every agent registers on. Settings come from infra/settings.py.
+
+Its consumer is Faust's own with one change (streams/fetch.py): the input topics' fetches go
+whole to FETCHES, which `ingest_events` reads, instead of one Event per message.
+"""
 import faust
 
 from infra.settings import load
+from schemas.topics import INPUT_TOPICS
+from streams.fetch import Fetches, batch_transport
 
 SETTINGS = load()
+FETCHES = Fetches(SETTINGS.topic(name) for name in INPUT_TOPICS)
+SETTINGS.faust_app_dir.parent.mkdir(parents=True, exist_ok=True)   # Faust makes only the last level
 
 app = faust.App(
-    f"drama-loop{'-' + SETTINGS.namespace if SETTINGS.namespace else ''}",
+    SETTINGS.faust_app_id,
     broker=f"kafka://{SETTINGS.kafka_bootstrap}",
     store="memory://",
+    datadir=str(SETTINGS.faust_app_dir),
     autodiscover=False,
     topic_partitions=SETTINGS.topic_partitions,
     topic_replication_factor=1,
@@ -19,8 +28,9 @@ app = faust.App(
     # A worker that died (kill -9) holds its partitions until its session times out: keep that short.
     broker_session_timeout=10.0,
     broker_heartbeat_interval=2.0,
-    # Fewer, larger hand-overs from the consumer: per-message overhead is Faust's main cost.
-    broker_max_poll_records=5000,
-    stream_buffer_maxsize=20000,
+    # Whole fetches of up to this many records go to the agent (streams/fetch.py).
+    broker_max_poll_records=20_000,
+    consumer_max_fetch_size=16 * 1024 * 1024,
     web_router_enabled=False,
 )
+app.transport = batch_transport(FETCHES)(app.conf.broker_consumer, app)

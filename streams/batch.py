@@ -1,49 +1,83 @@
-"""Pure helpers that turn one batch of Kafka messages into warehouse rows.
+"""Pure helpers that turn one fetch of Kafka messages into warehouse columns.
 
 No I/O here: the agent (streams/ingest.py) reads, calls these, and writes. Tested alone.
 
-    messages ──classify (validate, de-duplicate, lateness, segment)──► Valid / Invalid
-             ──fresh(…, table's high-water mark)──► rows_for_<table>(…) ──► one insert per table
+    one partition's messages ──classify (validate, de-duplicate, lateness, segment)──► Part
+        Part + a table's high-water mark ──<table>_columns(…)──► columns in warehouse/tables.py order
+                                                                 ──► one insert per table
+
+A Part keeps its accepted events in parallel lists (offsets, events, types, µs, late, segment)
+and, per event type, the indices of its events, so each table's builder visits only the types
+it counts. A table's high-water mark cuts a Part to a suffix (`Part.cut`): offsets are sorted.
+Aggregates are plain lists keyed by tuples; columns are built directly, no dict per row.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import bisect
 from datetime import datetime, timedelta
-from typing import Iterable, NamedTuple
+from operator import attrgetter
+from types import SimpleNamespace
+from typing import Callable, Iterable, NamedTuple
 
+import numpy as np
+
+from schemas.compiled import STRUCTS, TYPE_OF, accept
 from schemas.validate import Accepted, validate
-from streams.state import UNKNOWN_SEGMENT, PartitionState
+from streams.dedup import digests
+from streams.state import UNKNOWN_SEGMENT, PartitionMemory
+from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
 
 ALLOWED_LATENESS = timedelta(seconds=3600)
-HOOK_MS = 3000  # the "golden three seconds" of a teaser
+HOOK_MS = 3000           # the "golden three seconds" of a teaser
+MINUTE_US = 60_000_000
+EPOCH = datetime(1970, 1, 1)
+CONTENT_TYPES = ("script_created", "episode_released", "title_launched")
+SEGMENT_TYPES = frozenset(("episode_start", "purchase", "ad_impression"))
 
 
 class Message(NamedTuple):
-    topic: str          # the Kafka topic as read (namespace included)
+    """A Kafka message as the batch functions need it (aiokafka's ConsumerRecord fits too)."""
+    topic: str
     partition: int
     offset: int
     key: bytes | None
     value: bytes
 
 
-class Valid(NamedTuple):
-    message: Message
-    event: dict
-    event_time: datetime   # UTC, naive, microseconds kept
-    late: bool             # too late for its window: in events_raw, not in the windows
-    segment: tuple         # (gender, age_band, country) of the user when it was processed
-
-
 class Invalid(NamedTuple):
-    message: Message
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
     reason: str
     detail: str
 
 
-class Sorted(NamedTuple):
-    valid: list            # accepted, first sightings (late ones included)
-    invalid: list          # rejected, with their reasons
-    duplicates: list       # messages whose event_id was first seen at another offset
+class Part:
+    """One partition's share of a batch, classified; accepted events in parallel lists."""
+
+    def __init__(self, topic: str, partition: int, offsets: list[int]):
+        self.topic, self.partition = topic, partition
+        self.offsets = offsets                     # every message, ascending
+        self.first, self.last = offsets[0], offsets[-1]
+        self.accepted: list[int] = []              # offsets of accepted first sightings
+        self.events: list = []                     # their decoded events (attribute access)
+        self.micros: list[int] = []                # event time, µs since the epoch, UTC
+        self.late: list[bool] = []
+        self.segments: list = []                   # (gender, age_band, country) for SEGMENT_TYPES, else None
+        self.values: list[bytes] = []              # the original bytes
+        self.by_type: dict[str, list[int]] = {}    # event type → indices into the lists above
+        self.invalid: list[Invalid] = []
+        self.duplicates: list[int] = []            # offsets of resent events
+
+    def cut(self, high_water: dict) -> int:
+        """Index of the first accepted event past a table's mark for this partition."""
+        mark = high_water.get((self.topic, self.partition), -1)
+        return 0 if mark < self.first else bisect.bisect_right(self.accepted, mark)
+
+    def fresh(self, high_water: dict) -> bool:
+        return high_water.get((self.topic, self.partition), -1) < self.last
 
 
 def contract_topic(topic: str, namespace: str) -> str:
@@ -51,256 +85,343 @@ def contract_topic(topic: str, namespace: str) -> str:
     return topic[len(namespace) + 1:] if namespace and topic.startswith(namespace + ".") else topic
 
 
-def classify(messages: Iterable[Message], states: dict, profiles: dict, namespace: str = "",
-             lateness: timedelta = ALLOWED_LATENESS) -> Sorted:
-    """Validate, de-duplicate and window-check each message, in order, updating the states.
+_FIELDS = {name: tuple(struct.__struct_fields__) for name, struct in STRUCTS.items()}
 
-    states: (topic, partition) → PartitionState; profiles: user_id → segment (updated by
-    user_profile events as they are processed)."""
-    out = Sorted([], [], [])
-    for m in messages:
-        verdict = validate(m.value, contract_topic(m.topic, namespace))
-        if not isinstance(verdict, Accepted):
-            out.invalid.append(Invalid(m, verdict.reason, verdict.detail))
+
+def _as_event(event: dict):
+    """An event the precise validator accepted but msgspec did not (e.g. `"schema_version": null`),
+    with the same attributes as its Struct."""
+    etype = event["event_type"]
+    return SimpleNamespace(**dict.fromkeys(_FIELDS[etype]), **{k: v for k, v in event.items() if k in _FIELDS[etype]})
+
+
+def classify(topic: str, partition: int, messages: list, memory: PartitionMemory, profiles: dict,
+             namespace: str = "", confirm: Callable[[list[str]], set] | None = None,
+             lateness: timedelta = ALLOWED_LATENESS) -> Part:
+    """Validate, de-duplicate and window-check one partition's messages, in offset order.
+
+    memory: the partition's watermark and remembered ids (updated); profiles: user_id → segment
+    (updated by user_profile events as they pass); confirm(ids) → the ids among them that
+    events_raw holds for this partition (a digest match is a duplicate only if confirmed)."""
+    part = Part(topic, partition, [m.offset for m in messages])
+    wanted = contract_topic(topic, namespace)
+    decoded = []
+    for m in messages:                                   # 1. every field rule, compiled
+        got = accept(m.value, wanted)
+        if got is None:
+            verdict = validate(m.value, wanted)          # the precise path decides, with its reason
+            if not isinstance(verdict, Accepted):
+                part.invalid.append(Invalid(topic, partition, m.offset, m.key, m.value, verdict.reason,
+                                            verdict.detail))
+                continue
+            event = verdict.event
+            got = (_as_event(event), (verdict.event_time - EPOCH) // timedelta(microseconds=1))
+        decoded.append((m, got[0], got[1]))
+    if not decoded:
+        return part
+    ids = [e.event_id for _, e, _ in decoded]            # 2. remembered digests, all at once
+    known = memory.lookup(digests(ids))
+    suspects = [i for i, stamp in enumerate(known) if stamp >= memory.cutoff]
+    if suspects:
+        held = confirm([ids[i] for i in suspects]) if confirm else set()
+        for i in suspects:
+            if ids[i] not in held:                       # a digest collision: a new id after all
+                known[i] = -1
+    lateness_us = lateness // timedelta(microseconds=1)
+    horizon_us = memory.horizon_us
+    watermark, cutoff = memory.watermark, memory.cutoff
+    batch_ids: dict[str, int] = {}                       # 3. in offset order, as the spec reads
+    for n, (m, event, micros) in enumerate(decoded):
+        event_id = ids[n]
+        stamp = batch_ids.get(event_id)
+        if stamp is None:
+            stamp = known[n]
+        if stamp >= cutoff:
+            part.duplicates.append(m.offset)
             continue
-        state: PartitionState = states[(m.topic, m.partition)]
-        event, moment = verdict.event, verdict.event_time
-        if not state.first_sighting(event["event_id"], m.offset, moment):
-            out.duplicates.append(m)
+        minute = micros // MINUTE_US
+        batch_ids[event_id] = minute if minute > cutoff else cutoff
+        late = watermark is not None and watermark - micros > lateness_us
+        if watermark is None or micros > watermark:
+            watermark = micros
+            cutoff = max(cutoff, (micros - horizon_us) // MINUTE_US)
+        etype = TYPE_OF.get(type(event)) or event.event_type
+        if etype == "user_profile":
+            profiles[event.user_id] = (event.gender, event.age_band, event.country)
+        index = len(part.accepted)
+        part.by_type.setdefault(etype, []).append(index)
+        part.accepted.append(m.offset)
+        part.events.append(event)
+        part.micros.append(micros)
+        part.late.append(late)
+        part.segments.append(profiles.get(event.user_id, UNKNOWN_SEGMENT) if etype in SEGMENT_TYPES else None)
+        part.values.append(m.value)
+    memory.watermark, memory.cutoff = watermark, cutoff
+    alive = [(i, s) for i, s in batch_ids.items() if s >= cutoff]
+    if alive:
+        memory.remember(digests([i for i, _ in alive]), np.fromiter((s for _, s in alive), np.int32, len(alive)),
+                        cutoff)
+    return part
+
+
+# --- columns ---------------------------------------------------------------------------------------
+def _stamp(part: Part, n: int) -> list[list]:
+    return [[part.topic] * n, [part.partition] * n, [part.first] * n, [part.last] * n]
+
+
+def _extend(columns: list[list] | None, more: list) -> list[list]:
+    if columns is None:
+        return [list(c) for c in more]
+    for column, values in zip(columns, more):
+        column.extend(values)
+    return columns
+
+
+def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
+    """events_raw: every accepted first sighting."""
+    out = None
+    for p in parts:
+        c = p.cut(high_water)
+        events, micros = p.events[c:], p.micros[c:]
+        if not events:
             continue
-        late = state.watermark is not None and state.watermark - moment > lateness
-        state.advance(moment)
-        if event["event_type"] == "user_profile":
-            profiles[event["user_id"]] = (event["gender"], event["age_band"], event["country"])
-        segment = profiles.get(event.get("user_id"), UNKNOWN_SEGMENT)
-        out.valid.append(Valid(m, event, moment, late, segment))
+        types = [TYPE_OF.get(type(e)) or e.event_type for e in events]
+        n = len(events)
+        out = _extend(out, [
+            [e.event_id for e in events], types, [t // 1_000_000 for t in micros], [t % 1_000_000 for t in micros],
+            [e.app_id for e in events], [e.user_id or "" for e in events], [e.title_id or "" for e in events],
+            [p.topic] * n, [p.partition] * n, p.accepted[c:], [v.decode() for v in p.values[c:]]])
     return out
 
 
-def fresh(items: Iterable, high_water: dict) -> list:
-    """Only what lies past a table's high-water mark: what a replay must not write again."""
-    return [i for i in items if i.message.offset > high_water.get((i.message.topic, i.message.partition), -1)]
-
-
-def spans(messages: Iterable[Message]) -> dict:
-    """(topic, partition) → (first offset, last offset) of a batch."""
-    out: dict = {}
-    for m in messages:
-        first, last = out.get((m.topic, m.partition), (m.offset, m.offset))
-        out[(m.topic, m.partition)] = (min(first, m.offset), max(last, m.offset))
-    return out
-
-
-def _stamped(rows: dict, span: dict) -> list[dict]:
-    """Aggregates keyed (topic, partition, …) → rows carrying the batch's offset range."""
-    out = []
-    for (topic, partition, *_), row in rows.items():
-        first, last = span[(topic, partition)]
-        out.append({**row, "src_topic": topic, "src_partition": partition, "src_first_offset": first,
-                    "src_last_offset": last})
-    return out
-
-
-def minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
-
-
-# --- events_raw, events_rejected, drama.dlq -----------------------------------------------------
-def raw_rows(valid: Iterable[Valid]) -> list[dict]:
-    return [{"event_id": v.event["event_id"], "event_type": v.event["event_type"],
-             "event_time": v.event_time.replace(microsecond=0), "event_time_us": v.event_time.microsecond,
-             "app_id": v.event["app_id"], "user_id": v.event.get("user_id") or "",
-             "title_id": v.event.get("title_id") or "", "topic": v.message.topic,
-             "partition": v.message.partition, "offset": v.message.offset,
-             "payload": v.message.value.decode()} for v in valid]
-
-
-def rejected_rows(invalid: Iterable[Invalid]) -> list[dict]:
-    return [{"topic": i.message.topic, "partition": i.message.partition, "offset": i.message.offset,
-             "reason": i.reason, "detail": i.detail, "raw": i.message.value.decode("utf-8", "replace")}
-            for i in invalid]
+def rejected_columns(parts: Iterable[Part], high_water: dict) -> tuple[list[Invalid], list[list] | None]:
+    """events_rejected (and drama.dlq): the rejected messages past the table's mark."""
+    fresh = [i for p in parts for i in p.invalid if i.offset > high_water.get((i.topic, i.partition), -1)]
+    if not fresh:
+        return fresh, None
+    return fresh, [[i.topic for i in fresh], [i.partition for i in fresh], [i.offset for i in fresh],
+                   [i.reason for i in fresh], [i.detail for i in fresh],
+                   [i.value.decode("utf-8", "replace") for i in fresh]]
 
 
 def dlq_headers(invalid: Invalid) -> list[tuple[str, bytes]]:
     """Where a rejected message came from and why, as Kafka headers on its drama.dlq copy."""
-    m = invalid.message
-    return [("source_topic", m.topic.encode()), ("source_partition", str(m.partition).encode()),
-            ("source_offset", str(m.offset).encode()), ("reason", invalid.reason.encode()),
+    return [("source_topic", invalid.topic.encode()), ("source_partition", str(invalid.partition).encode()),
+            ("source_offset", str(invalid.offset).encode()), ("reason", invalid.reason.encode()),
             ("detail", invalid.detail.encode())]
 
 
 # --- title_metrics_1m ------------------------------------------------------------------------------
-TITLE_COUNTERS = ("teaser_impressions", "teaser_views", "hook_views", "teaser_clicks", "installs", "ad_spend_usd",
-                  "episode_starts", "episode_completes", "episode_exits", "watch_seconds", "startup_ms_sum",
-                  "rebuffer_ms_sum", "paywalls_shown", "unlocks_coins", "unlocks_subscription",
-                  "unlocks_rewarded_ad", "coins_spent", "purchases", "iap_revenue_usd", "ad_impressions",
-                  "ad_clicks", "ad_revenue_usd", "likes", "shares", "comments", "ratings", "rating_stars_sum")
-_COUNT = {"teaser_impression": "teaser_impressions", "teaser_view": "teaser_views", "teaser_click": "teaser_clicks",
-          "install": "installs", "episode_start": "episode_starts", "episode_complete": "episode_completes",
-          "episode_exit": "episode_exits", "paywall_shown": "paywalls_shown", "purchase": "purchases",
-          "ad_impression": "ad_impressions", "ad_click": "ad_clicks", "like": "likes", "share": "shares",
-          "comment": "comments", "rating": "ratings"}
+_T = {name: n for n, name in enumerate(TITLE_COUNTERS)}
+# event type → (the counter it counts, (counter, attribute summed) …)
+TITLE_RULES = {
+    "teaser_impression": ("teaser_impressions", (("ad_spend_usd", "cost_usd"),)),
+    "teaser_view": ("teaser_views", ()),
+    "teaser_click": ("teaser_clicks", ()),
+    "install": ("installs", ()),
+    "episode_start": ("episode_starts", (("startup_ms_sum", "startup_ms"),)),
+    "episode_complete": ("episode_completes", (("watch_seconds", "watch_s"), ("rebuffer_ms_sum", "rebuffer_ms"))),
+    "episode_exit": ("episode_exits", (("watch_seconds", "position_s"), ("rebuffer_ms_sum", "rebuffer_ms"))),
+    "paywall_shown": ("paywalls_shown", ()),
+    "episode_unlocked": (None, (("coins_spent", "coins_spent"),)),
+    "purchase": ("purchases", (("iap_revenue_usd", "amount_usd"),)),
+    "ad_impression": ("ad_impressions", (("ad_revenue_usd", "revenue_usd"),)),
+    "ad_click": ("ad_clicks", ()),
+    "like": ("likes", ()),
+    "share": ("shares", ()),
+    "comment": ("comments", ()),
+    "rating": ("ratings", (("rating_stars_sum", "stars"),)),
+}
+_TITLE_RULES = {etype: (None if count is None else _T[count], tuple((_T[c], attrgetter(a)) for c, a in sums))
+                for etype, (count, sums) in TITLE_RULES.items()}
+_HOOK, _UNLOCK = _T["hook_views"], {m: _T["unlocks_" + m] for m in ("coins", "subscription", "rewarded_ad")}
+_ZEROS = [0] * len(TITLE_COUNTERS)
 
 
-def title_rows(valid: Iterable[Valid], span: dict) -> list[dict]:
+def title_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
     """Counters per (window, title), and one row per (window, title, viewer) for unique_viewers."""
-    sums: dict = {}
-    viewers: dict = {}
-    for v in valid:
-        e, m = v.event, v.message
-        etype = e["event_type"]
-        if v.late or (etype not in _COUNT and etype != "episode_unlocked"):
+    out = None
+    for p in parts:
+        c = p.cut(high_water)
+        sums: dict = {}
+        viewers: set = set()
+        late, micros, events = p.late, p.micros, p.events
+        for etype, indices in p.by_type.items():
+            rule = _TITLE_RULES.get(etype)
+            if rule is None:
+                continue
+            count, adds = rule
+            for i in indices:
+                if i < c or late[i]:
+                    continue
+                e = events[i]
+                key = (micros[i] // MINUTE_US, e.title_id)
+                row = sums.get(key)
+                if row is None:
+                    row = sums[key] = _ZEROS[:]
+                if count is not None:
+                    row[count] += 1
+                for column, get in adds:
+                    row[column] += get(e)
+                if etype == "teaser_view":
+                    row[_HOOK] += e.watch_ms >= HOOK_MS
+                elif etype == "episode_unlocked":
+                    row[_UNLOCK[e.method]] += 1
+                elif etype == "episode_start":
+                    viewers.add(key + (e.user_id,))
+        if not sums:
             continue
-        key = (m.topic, m.partition, minute(v.event_time), e["title_id"])
-        row = sums.get(key)
-        if row is None:
-            row = sums[key] = {"window_start": key[2], "title_id": key[3], "user_id": "",
-                               **dict.fromkeys(TITLE_COUNTERS, 0)}
-        if etype in _COUNT:
-            row[_COUNT[etype]] += 1
-        if etype == "teaser_impression":
-            row["ad_spend_usd"] += e["cost_usd"]
-        elif etype == "teaser_view":
-            row["hook_views"] += e["watch_ms"] >= HOOK_MS
-        elif etype == "episode_start":
-            row["startup_ms_sum"] += e["startup_ms"]
-            vkey = key + (e["user_id"],)
-            if vkey not in viewers:
-                viewers[vkey] = {"window_start": key[2], "title_id": key[3], "user_id": e["user_id"],
-                                 **dict.fromkeys(TITLE_COUNTERS, 0)}
-        elif etype == "episode_complete":
-            row["watch_seconds"] += e["watch_s"]
-            row["rebuffer_ms_sum"] += e["rebuffer_ms"]
-        elif etype == "episode_exit":
-            row["watch_seconds"] += e["position_s"]
-            row["rebuffer_ms_sum"] += e["rebuffer_ms"]
-        elif etype == "episode_unlocked":
-            row["unlocks_" + e["method"]] += 1
-            row["coins_spent"] += e["coins_spent"]
-        elif etype == "purchase":
-            row["iap_revenue_usd"] += e["amount_usd"]
-        elif etype == "ad_impression":
-            row["ad_revenue_usd"] += e["revenue_usd"]
-        elif etype == "rating":
-            row["rating_stars_sum"] += e["stars"]
-    return _stamped(sums, span) + _stamped(viewers, span)
+        keys = list(sums) + sorted(viewers)
+        n, summed = len(keys), len(sums)
+        counters = [list(col) + [0] * (n - summed) for col in zip(*sums.values())]
+        out = _extend(out, [[k[0] * 60 for k in keys], [k[1] for k in keys],
+                            [""] * summed + [k[2] for k in keys[summed:]], *counters, *_stamp(p, n)])
+    return out
 
 
 # --- episode_metrics_1m ----------------------------------------------------------------------------
-_EPISODE = {"episode_start": "starts", "episode_complete": "completes", "episode_exit": "exits",
-            "paywall_shown": "paywalls_shown", "episode_unlocked": "unlocks"}
+_EPISODE = {"episode_start": 0, "episode_complete": 1, "episode_exit": 2, "paywall_shown": 3, "episode_unlocked": 4}
 
 
-def episode_rows(valid: Iterable[Valid], span: dict) -> list[dict]:
-    sums: dict = {}
-    for v in valid:
-        column = _EPISODE.get(v.event["event_type"])
-        if column is None or v.late:
-            continue
-        m = v.message
-        key = (m.topic, m.partition, minute(v.event_time), v.event["title_id"], v.event["episode"])
-        row = sums.get(key)
-        if row is None:
-            row = sums[key] = {"window_start": key[2], "title_id": key[3], "episode": key[4], "starts": 0,
-                               "completes": 0, "exits": 0, "paywalls_shown": 0, "unlocks": 0}
-        row[column] += 1
-    return _stamped(sums, span)
+def episode_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
+    out = None
+    for p in parts:
+        c = p.cut(high_water)
+        sums: dict = {}
+        for etype, column in _EPISODE.items():
+            for i in p.by_type.get(etype, ()):
+                if i < c or p.late[i]:
+                    continue
+                e = p.events[i]
+                key = (p.micros[i] // MINUTE_US, e.title_id, e.episode)
+                row = sums.get(key)
+                if row is None:
+                    row = sums[key] = [0] * len(EPISODE_COUNTERS)
+                row[column] += 1
+        if sums:
+            n = len(sums)
+            out = _extend(out, [[k[0] * 60 for k in sums], [k[1] for k in sums], [k[2] for k in sums],
+                                *map(list, zip(*sums.values())), *_stamp(p, n)])
+    return out
 
 
 # --- segment_metrics_1m ----------------------------------------------------------------------------
-def segment_rows(valid: Iterable[Valid], span: dict) -> list[dict]:
+def segment_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
     """Money per (window, segment), and one row per (window, segment, user) that viewed or paid."""
-    sums: dict = {}
-    users: dict = {}
-    for v in valid:
-        etype = v.event["event_type"]
-        if v.late or etype not in ("episode_start", "purchase", "ad_impression"):
+    out = None
+    for p in parts:
+        c = p.cut(high_water)
+        sums: dict = {}                 # (minute, segment) → [purchases, iap, ads]
+        users: dict = {}                # (minute, segment, user) → [viewer, payer]
+        for etype in SEGMENT_TYPES:
+            for i in p.by_type.get(etype, ()):
+                if i < c or p.late[i]:
+                    continue
+                e = p.events[i]
+                key = (p.micros[i] // MINUTE_US, p.segments[i])
+                if etype != "episode_start":
+                    row = sums.get(key)
+                    if row is None:
+                        row = sums[key] = [0, 0.0, 0.0]
+                    if etype == "purchase":
+                        row[0] += 1
+                        row[1] += e.amount_usd
+                    else:
+                        row[2] += e.revenue_usd
+                if etype != "ad_impression":
+                    flags = users.setdefault(key + (e.user_id,), [0, 0])
+                    flags[etype == "purchase"] = 1
+        keys = list(sums) + list(users)
+        if not keys:
             continue
-        m = v.message
-        key = (m.topic, m.partition, minute(v.event_time)) + v.segment
-        base = {"window_start": key[2], "gender": key[3], "age_band": key[4], "country": key[5]}
-        if etype in ("purchase", "ad_impression"):
-            row = sums.get(key)
-            if row is None:
-                row = sums[key] = {**base, "user_id": "", "viewer": 0, "payer": 0, "purchases": 0,
-                                   "iap_revenue_usd": 0.0, "ad_revenue_usd": 0.0}
-            if etype == "purchase":
-                row["purchases"] += 1
-                row["iap_revenue_usd"] += v.event["amount_usd"]
-            else:
-                row["ad_revenue_usd"] += v.event["revenue_usd"]
-        if etype in ("episode_start", "purchase"):
-            ukey = key + (v.event["user_id"],)
-            row = users.get(ukey)
-            if row is None:
-                row = users[ukey] = {**base, "user_id": v.event["user_id"], "viewer": 0, "payer": 0, "purchases": 0,
-                                     "iap_revenue_usd": 0.0, "ad_revenue_usd": 0.0}
-            row["viewer" if etype == "episode_start" else "payer"] = 1
-    return _stamped(sums, span) + _stamped(users, span)
+        n, summed = len(keys), len(sums)
+        money = list(sums.values()) + [[0, 0.0, 0.0]] * (n - summed)
+        flags = [[0, 0]] * summed + list(users.values())
+        out = _extend(out, [[k[0] * 60 for k in keys], [k[1][0] for k in keys], [k[1][1] for k in keys],
+                            [k[1][2] for k in keys], [""] * summed + [k[2] for k in keys[summed:]],
+                            [f[0] for f in flags], [f[1] for f in flags], [m[0] for m in money],
+                            [m[1] for m in money], [m[2] for m in money], *_stamp(p, n)])
+    return out
 
 
 # --- titles and the loop ---------------------------------------------------------------------------
-def title_event_rows(valid: Iterable[Valid]) -> list[dict]:
+def title_event_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
     """One row per content event (late or not: a title's facts are not windowed)."""
     rows = []
-    for v in valid:
-        e = v.event
-        if e["event_type"] not in ("script_created", "episode_released", "title_launched"):
-            continue
-        rows.append({"title_id": e["title_id"], "event_type": e["event_type"],
-                     "event_time": v.event_time.replace(microsecond=0), "event_ts": epoch(v.event_time),
-                     "trope": e.get("trope", ""), "genre": e.get("genre", ""), "origin": e.get("origin", ""),
-                     "adaptation": e.get("adaptation") or "", "parent_title_id": e.get("parent_title_id") or "",
-                     "signal_id": e.get("signal_id") or "", "episode": e.get("episode", 0),
-                     "production_cost_usd": e.get("production_cost_usd", 0.0),
-                     "virtual_actors": int(e.get("virtual_actors", False)),
-                     "episodes_total": e.get("episodes_total", 0), "free_episodes": e.get("free_episodes", 0),
-                     "topic": v.message.topic, "partition": v.message.partition, "offset": v.message.offset})
-    return rows
+    for p in parts:
+        c = p.cut(high_water)
+        for etype in CONTENT_TYPES:
+            for i in p.by_type.get(etype, ()):
+                if i < c:
+                    continue
+                e, micros = p.events[i], p.micros[i]
+                rows.append((e.title_id, etype, micros // 1_000_000, micros / 1_000_000,
+                             getattr(e, "trope", "") or "", getattr(e, "genre", "") or "",
+                             getattr(e, "origin", "") or "", getattr(e, "adaptation", None) or "",
+                             getattr(e, "parent_title_id", None) or "", getattr(e, "signal_id", None) or "",
+                             getattr(e, "episode", 0) or 0, getattr(e, "production_cost_usd", 0.0) or 0.0,
+                             int(bool(getattr(e, "virtual_actors", False))), getattr(e, "episodes_total", 0) or 0,
+                             getattr(e, "free_episodes", 0) or 0, p.topic, p.partition, p.accepted[i]))
+    return [list(col) for col in zip(*rows)] if rows else None
 
 
-def first_view_rows(valid: Iterable[Valid], span: dict) -> list[dict]:
+def first_view_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
     """The earliest episode_start per title in the batch (late ones too: a view is a view)."""
-    first: dict = {}
-    for v in valid:
-        if v.event["event_type"] != "episode_start":
-            continue
-        key = (v.message.topic, v.message.partition, v.event["title_id"])
-        ts = epoch(v.event_time)
-        if key not in first or ts < first[key]["first_view_ts"]:
-            first[key] = {"title_id": key[2], "first_view_ts": ts}
-    return _stamped(first, span)
-
-
-def epoch(moment: datetime) -> float:
-    return (moment - EPOCH).total_seconds()
-
-
-EPOCH = datetime(1970, 1, 1)
+    out = None
+    for p in parts:
+        c = p.cut(high_water)
+        first: dict = {}
+        for i in p.by_type.get("episode_start", ()):
+            if i >= c:
+                title, micros = p.events[i].title_id, p.micros[i]
+                if micros < first.get(title, micros + 1):
+                    first[title] = micros
+        if first:
+            out = _extend(out, [list(first), [t / 1_000_000 for t in first.values()], *_stamp(p, len(first))])
+    return out
 
 
 # --- pipeline_health_1m ----------------------------------------------------------------------------
-def health_rows(batch: Sorted, messages: list[Message], span: dict, high_water: dict, now: datetime) -> list[dict]:
+def health_columns(parts: Iterable[Part], high_water: dict, now: datetime) -> list[list] | None:
     """Per partition: what came in and what became of it, in the minute it was processed."""
-    window = minute(now)
-    rows: dict = defaultdict(lambda: {"window_start": window, "events_in": 0, "accepted": 0, "duplicates": 0,
-                                      "rejected": 0, "late": 0, "max_event_lag_s": 0.0})
+    now_us = (now - EPOCH) // timedelta(microseconds=1)
+    rows = []
+    for p in parts:
+        mark = high_water.get((p.topic, p.partition), -1)
+        if mark >= p.last:
+            continue
+        c = p.cut(high_water)
+        events_in = len(p.offsets) - bisect.bisect_right(p.offsets, mark)
+        oldest = min(p.micros[c:], default=None)
+        rows.append((now_us // MINUTE_US * 60, events_in, len(p.accepted) - c,
+                     sum(1 for o in p.duplicates if o > mark), sum(1 for i in p.invalid if i.offset > mark),
+                     sum(p.late[c:]), 0.0 if oldest is None else (now_us - oldest) / 1_000_000,
+                     p.topic, p.partition, p.first, p.last))
+    return [list(col) for col in zip(*rows)] if rows else None
 
-    def counts(m: Message):
-        return rows[(m.topic, m.partition)] if m.offset > high_water.get((m.topic, m.partition), -1) else None
 
-    for m in messages:
-        if (row := counts(m)) is not None:
-            row["events_in"] += 1
-    for v in batch.valid:
-        if (row := counts(v.message)) is not None:
-            row["accepted"] += 1
-            row["late"] += v.late
-            row["max_event_lag_s"] = max(row["max_event_lag_s"], (now - v.event_time).total_seconds())
-    for i in batch.invalid:
-        if (row := counts(i.message)) is not None:
-            row["rejected"] += 1
-    for m in batch.duplicates:
-        if (row := counts(m)) is not None:
-            row["duplicates"] += 1
-    return _stamped({key + (0,): row for key, row in rows.items()}, span)
+# --- feedback for the re-create loop ---------------------------------------------------------------
+FEEDBACK_WEIGHTS = {"episode_start": 1.0, "episode_complete": 1.0, "like": 3.0, "share": 5.0, "comment": 2.0,
+                    "episode_unlocked": 3.0, "purchase": 5.0}
+GOOD_RATING = 4          # a rating of 4 or 5 stars counts like a like
+
+
+def feedback_scores(parts: Iterable[Part], high_water: dict) -> dict:
+    """(title_id, minute) → score increment, from the batch's accepted, on-time events past the
+    title_metrics mark (what this batch adds to the windows)."""
+    scores: dict = {}
+    for p in parts:
+        c = p.cut(high_water)
+        for etype, indices in p.by_type.items():
+            weight = FEEDBACK_WEIGHTS.get(etype, 0.0)
+            if etype != "rating" and not weight:
+                continue
+            for i in indices:
+                if i < c or p.late[i]:
+                    continue
+                e = p.events[i]
+                w = (FEEDBACK_WEIGHTS["like"] if e.stars >= GOOD_RATING else 0.0) if etype == "rating" else weight
+                if w:
+                    key = (e.title_id, p.micros[i] // MINUTE_US)
+                    scores[key] = scores.get(key, 0.0) + w
+    return {(title, EPOCH + timedelta(minutes=minute)): score for (title, minute), score in scores.items()}

@@ -1,69 +1,48 @@
 """What a worker remembers per topic-partition, and how it gets it back from ClickHouse.
 
-Exactness does not depend on this memory surviving a crash: after a restart (or when a
-partition moves to another worker) it is rebuilt from what ClickHouse holds, the moment the
-partition's first message arrives (streams/README.md, "Exactly once, by construction").
+Exactness does not depend on this memory surviving a crash: after a restart, a rebalance, or
+a fetch that goes back in a partition, it is rebuilt from what ClickHouse holds before the
+first offset about to be processed (streams/README.md, "Exactly once, by construction").
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 import orjson
+
+from streams.dedup import DigestTable, digests
+from warehouse.tables import HIGH_WATER
 
 UNKNOWN_SEGMENT = ("unknown", "unknown", "ZZ")
 DEDUP_HORIZON = timedelta(hours=1)   # ids are remembered this far behind the newest event time (metrics-v1: ≥ 1 h)
-
-# table → (topic column, partition column, offset column) that say how far it was written
-HIGH_WATER = {
-    "events_raw": ("topic", "partition", "offset"),
-    "events_rejected": ("topic", "partition", "offset"),
-    "title_events": ("topic", "partition", "offset"),
-    "title_metrics_1m_parts": ("src_topic", "src_partition", "src_last_offset"),
-    "episode_metrics_1m_parts": ("src_topic", "src_partition", "src_last_offset"),
-    "segment_metrics_1m_parts": ("src_topic", "src_partition", "src_last_offset"),
-    "title_first_views_parts": ("src_topic", "src_partition", "src_last_offset"),
-    "pipeline_health_1m_parts": ("src_topic", "src_partition", "src_last_offset"),
-}
+MINUTE_US = 60_000_000
+RESTORE_BLOCK = 200_000              # ids read back from ClickHouse at a time
 
 
-EPOCH = datetime(1970, 1, 1)
+class PartitionMemory:
+    """De-duplication memory and event-time watermark of one topic-partition.
 
+    An id is remembered with a stamp, the minute of its event time (or the cutoff when it
+    arrived, if that was later: a late event's id is kept until the cutoff next moves, as a
+    per-minute expiry would). It is forgotten once the cutoff (the minute an hour of event time
+    behind the watermark) passes its stamp."""
 
-def minute_number(moment: datetime) -> int:
-    return int((moment - EPOCH).total_seconds() // 60)
+    def __init__(self, horizon: timedelta = DEDUP_HORIZON):
+        self.horizon_us = horizon // timedelta(microseconds=1)
+        self.watermark: int | None = None     # newest event time seen, µs since the epoch
+        self.cutoff = 0                       # ids stamped below this minute are forgotten
+        self.next_offset: int | None = None   # where the next fetch should start; else rebuild
+        self.table = DigestTable()
 
+    def lookup(self, keys: np.ndarray) -> list[int]:
+        return self.table.find(keys).tolist()
 
-@dataclass
-class PartitionState:
-    """De-duplication memory and event-time watermark of one topic-partition."""
-    watermark: datetime | None = None
-    seen: dict = field(default_factory=dict)           # event_id → offset where it was first seen
-    _by_minute: dict = field(default_factory=dict)      # minute of event time → [event_id, ...]
-    _cutoff: int = -1                                   # minutes below this are forgotten
+    def remember(self, keys: np.ndarray, stamps: np.ndarray, cutoff: int) -> None:
+        self.table.add(keys, stamps, cutoff)
 
-    def first_sighting(self, event_id: str, offset: int, moment: datetime) -> bool:
-        """True for an event_id not seen before, or seen at this very offset (a replay)."""
-        known = self.seen.get(event_id)
-        if known is not None:
-            return known == offset
-        self.seen[event_id] = offset
-        minute = minute_number(moment)
-        bucket = self._by_minute.get(minute)
-        if bucket is None:
-            bucket = self._by_minute[minute] = []
-        bucket.append(event_id)
-        return True
-
-    def advance(self, moment: datetime) -> None:
-        if self.watermark is None or moment > self.watermark:
-            self.watermark = moment
-            cutoff = minute_number(moment - DEDUP_HORIZON)
-            if cutoff > self._cutoff:  # at most once per minute of event time
-                self._cutoff = cutoff
-                for minute in [m for m in self._by_minute if m < cutoff]:
-                    for event_id in self._by_minute.pop(minute):
-                        self.seen.pop(event_id, None)
+    def nbytes(self) -> int:
+        return self.table.nbytes()
 
 
 def restore_high_water(client, tables=tuple(HIGH_WATER)) -> dict:
@@ -76,24 +55,45 @@ def restore_high_water(client, tables=tuple(HIGH_WATER)) -> dict:
     return marks
 
 
-def restore_partition(client, topic: str, partition: int, first_offset: int) -> PartitionState:
-    """The state a worker had just before `first_offset`, rebuilt from events_raw."""
+def restore_partition(client, topic: str, partition: int, first_offset: int) -> PartitionMemory:
+    """The memory a worker had just before `first_offset`, rebuilt from events_raw, streamed in
+    blocks: only digests are kept, never the hour of ids as Python objects."""
     params = {"t": topic, "p": partition, "o": first_offset}
     (newest,), = client.execute(
         "SELECT max(toUInt64(event_time) * 1000000 + event_time_us) FROM events_raw "
         "WHERE topic = %(t)s AND partition = %(p)s AND offset < %(o)s", params)
-    state = PartitionState()
+    memory = PartitionMemory()
+    memory.next_offset = first_offset
     if not newest:
-        return state
-    state.watermark = datetime.utcfromtimestamp(newest // 1_000_000).replace(microsecond=newest % 1_000_000)
-    params["since"] = state.watermark - DEDUP_HORIZON
-    rows = client.execute(
-        "SELECT event_id, offset, event_time, event_time_us FROM events_raw "
-        "WHERE topic = %(t)s AND partition = %(p)s AND event_time >= %(since)s "
-        "ORDER BY event_time, event_time_us", params)
-    for event_id, offset, moment, micros in rows:
-        state.first_sighting(event_id, offset, moment.replace(microsecond=micros))
-    return state
+        return memory
+    memory.watermark = newest
+    memory.cutoff = (newest - memory.horizon_us) // MINUTE_US
+    params["since"] = memory.cutoff * 60
+    rows = client.execute_iter(
+        "SELECT event_id, toUInt32(toUInt32(event_time) / 60) FROM events_raw "
+        "WHERE topic = %(t)s AND partition = %(p)s AND offset < %(o)s AND event_time >= %(since)s",
+        params, settings={"max_block_size": RESTORE_BLOCK})
+    block: list = []
+    for row in rows:
+        block.append(row)
+        if len(block) == RESTORE_BLOCK:
+            _remember(memory, block)
+            block = []
+    _remember(memory, block)
+    return memory
+
+
+def _remember(memory: PartitionMemory, rows: list) -> None:
+    if rows:
+        ids, minutes = zip(*rows)
+        memory.remember(digests(ids), np.fromiter(minutes, np.int32, len(minutes)), memory.cutoff)
+
+
+def held_ids(client, topic: str, partition: int, ids: list[str]) -> set:
+    """The ids among `ids` that events_raw holds for this partition: confirms a digest match."""
+    rows = client.execute("SELECT DISTINCT event_id FROM events_raw WHERE topic = %(t)s AND partition = %(p)s "
+                          "AND event_id IN %(ids)s", {"t": topic, "p": partition, "ids": tuple(ids)})
+    return {r[0] for r in rows}
 
 
 def restore_profiles(client) -> dict:
@@ -106,3 +106,6 @@ def restore_profiles(client) -> dict:
         profile = orjson.loads(payload)
         out[user_id] = (profile["gender"], profile["age_band"], profile["country"])
     return out
+
+
+EPOCH = datetime(1970, 1, 1)

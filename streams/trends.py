@@ -1,13 +1,13 @@
 """Closing the loop: live audience feedback → re-create signals for the studio.
 
-    ingest_events ──feedback per (title, minute), each batch──► FEEDBACK queue
+    ingest_events ──feedback per (title, minute), each batch (streams/batch.feedback_scores)──► FEEDBACK queue
         ──► detect_surges (an app task) ──► drama.signals (for the studio) and recreate_signals_log
 
 (A plain asyncio queue, not a Faust channel: a channel is paused with the consumer during a
 rebalance, while the rebalance waits for ingest_events to finish its batch: a deadlock.)
 
 The rule (parameters in infra/settings.py, TREND_*): a title's feedback score in one minute of
-event time is a weighted count of its audience's responses (FEEDBACK_WEIGHTS). The minute
+event time is a weighted count of its audience's responses (FEEDBACK_WEIGHTS in streams/batch.py). The minute
 surges when its score reaches TREND_MIN_SCORE and TREND_SURGE_RATIO × the title's own
 baseline, the mean score of its previous TREND_BASELINE_MINUTES minutes (minutes without
 feedback count as 0; the baseline is floored at TREND_MIN_BASELINE so a new title's first
@@ -30,26 +30,11 @@ import orjson
 from infra.settings import Settings
 from schemas.topics import SIGNALS
 from streams.app import SETTINGS, app
+from streams.progress import in_thread, retry
+from warehouse.client import connect
+from warehouse.sink import ClickHouseSink
 
-FEEDBACK_WEIGHTS = {"episode_start": 1.0, "episode_complete": 1.0, "like": 3.0, "share": 5.0, "comment": 2.0,
-                    "episode_unlocked": 3.0, "purchase": 5.0}
-GOOD_RATING = 4          # a rating of 4 or 5 stars counts like a like
 log = logging.getLogger(__name__)
-
-
-def feedback_scores(valid) -> dict:
-    """(title_id, minute) → score increment, from one batch's accepted, on-time events."""
-    scores: dict = defaultdict(float)
-    for v in valid:
-        if v.late:
-            continue
-        etype = v.event["event_type"]
-        weight = FEEDBACK_WEIGHTS.get(etype, 0.0)
-        if etype == "rating" and v.event["stars"] >= GOOD_RATING:
-            weight = FEEDBACK_WEIGHTS["like"]
-        if weight:
-            scores[(v.event["title_id"], v.event_time.replace(second=0, microsecond=0))] += weight
-    return dict(scores)
 
 
 @dataclass(frozen=True)
@@ -111,6 +96,7 @@ class SurgeDetector:
 FEEDBACK: asyncio.Queue = asyncio.Queue(maxsize=1000)
 signals_topic = app.topic(SETTINGS.topic(SIGNALS), key_type=bytes, value_type=bytes, value_serializer="raw")
 detector = SurgeDetector(SETTINGS)
+signals_log = ClickHouseSink(SETTINGS, "recreate_signals_log")
 
 
 def signal_row(signal: Signal, trope: str, emitted_at: datetime) -> dict:
@@ -122,9 +108,6 @@ def signal_row(signal: Signal, trope: str, emitted_at: datetime) -> dict:
 
 @app.task
 async def detect_surges():
-    from streams.ingest import SINKS, in_thread, retry
-    from warehouse.client import connect
-
     def trope_of(title_id: str) -> str:
         client = connect(SETTINGS)
         try:
@@ -141,7 +124,7 @@ async def detect_surges():
             message = {**row, "emitted_at": row["emitted_at"].isoformat() + "Z",
                        "window_start": row["window_start"].isoformat() + "Z",
                        "window_end": row["window_end"].isoformat() + "Z"}
-            await retry("writing a re-create signal", in_thread(SINKS["recreate_signals_log"].write, [row]))
+            await retry("writing a re-create signal", in_thread(signals_log.write, [[row[c]] for c in signals_log.columns]))
             await retry("sending a re-create signal",
                         lambda: _send(signal.title_id.encode(), orjson.dumps(message)))
             log.info("re-create signal %s: %s", signal.signal_id, row["reason"])

@@ -1,0 +1,59 @@
+"""What the worker has done (GET /health, `make status`), and how it retries: never skipping.
+
+    retry(what, attempt) ── await attempt() until it succeeds, backing off ──► progress.retrying
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+RETRY_MAX_SECONDS = 30.0
+log = logging.getLogger(__name__)
+
+
+class Progress:
+    """Batches and messages done, the batch in flight, and what is being retried if anything."""
+
+    def __init__(self):
+        self.started = datetime.now(timezone.utc)
+        self.batches = 0
+        self.messages = 0
+        self.in_flight = 0                    # messages of the batch being processed, 0 between batches
+        self.last_batch_at: datetime | None = None
+        self.retrying: str = ""
+
+    def batch_done(self, messages: int) -> None:
+        self.batches += 1
+        self.messages += messages
+        self.in_flight = 0
+        self.last_batch_at = datetime.now(timezone.utc)
+
+    def as_dict(self) -> dict:
+        return {"status": "retrying" if self.retrying else "ok", "retrying": self.retrying,
+                "started": self.started.isoformat(), "batches": self.batches, "messages": self.messages,
+                "in_flight": self.in_flight,
+                "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
+
+
+progress = Progress()
+
+
+async def retry(what: str, attempt):
+    """Await attempt() until it succeeds, backing off up to RETRY_MAX_SECONDS: nothing is skipped."""
+    delay = 0.5
+    while True:
+        try:
+            result = await attempt()
+            progress.retrying = ""
+            return result
+        except Exception as error:  # noqa: BLE001 - every failure is retried, never acknowledged
+            progress.retrying = f"{what}: {error}"
+            log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+
+
+def in_thread(blocking, *args):
+    """An attempt for retry(): a blocking call (clickhouse-driver) run off the event loop."""
+    return lambda: asyncio.get_running_loop().run_in_executor(None, blocking, *args)
