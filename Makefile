@@ -5,12 +5,13 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench up down status logs install clean help
+.PHONY: demo test check bench up down status logs install clean help
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
 	@echo "make test    the whole test suite on the real services (starts what it needs)"
-	@echo "make up | down | status | logs    the native stack (python -m infra ...)"
+	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
+	@echo "make up | down | status | logs    the native stack (python -m launcher ...)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -21,26 +22,34 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(PY) -m infra demo
+	$(PY) -m launcher demo
 
 up: install
-	$(PY) -m infra up
+	$(PY) -m launcher up
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Seconds, no services: each step runs even if one before failed; the exit code is non-zero if any did.
+check: install
+	@status=0; \
+	echo "--- ruff"; $(VENV)/bin/ruff check --output-format concise . || status=1; \
+	echo "--- lint-imports"; $(VENV)/bin/lint-imports --no-logo --cache-dir $(STATE)/import-linter-cache || status=1; \
+	echo "--- pytest -m 'not stack'"; $(PY) -m pytest -q -m "not stack" $(PYTEST_ARGS) || status=1; \
+	exit $$status
+
 # Figures, not tests: throughput and freshness of one worker on the real stack.
 bench: install
-	$(PY) -m bench.throughput
+	$(PY) -m bench.throughput $(BENCH_ARGS)
 
 down:
-	@if [ -x $(PY) ]; then $(PY) -m infra down; else $(PYTHON) -m infra down; fi
+	@if [ -x $(PY) ]; then $(PY) -m launcher down; else $(PYTHON) -m launcher down; fi
 
 status:
-	@$(PY) -m infra status
+	@$(PY) -m launcher status
 
 logs:
-	@$(PY) -m infra logs $(SERVICE)
+	@$(PY) -m launcher logs $(SERVICE)
 
 # Stops everything and removes data and logs; keeps downloads (venvs, Maven and pip caches).
 clean: down

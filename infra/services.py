@@ -1,5 +1,6 @@
 """The services the platform runs natively: what each needs installed, how it starts, how
-its health is read. `infra.__main__` drives them (`make up`, `make down`, `make status`)."""
+its health is read. The launcher (`python -m launcher`, a package above this one) drives them
+(`make up`, `make down`, `make status`)."""
 from __future__ import annotations
 
 import json
@@ -308,6 +309,10 @@ class Worker(App):
             return line
         extra = f"  {state['batches']} batches, {state['messages']} messages, last {state['last_batch_at'] or '—'}"
         return line + extra + (f"  RETRYING {state['retrying']}" if state["retrying"] else "")
+
+    def prepare(self) -> None:
+        # Faust creates its datadir (settings.faust_app_dir) but not the directories above it.
+        self.settings.faust_data_dir.mkdir(parents=True, exist_ok=True)
 
     def argv(self):
         return [sys.executable, "-m", "streams", "worker", "--loglevel=info",

@@ -19,7 +19,7 @@ from typing import Annotated, Literal, Optional, Union
 
 import msgspec
 
-from schemas.events import EVENT_TYPES, SCHEMA_VERSION, FieldSpec, field_specs
+from schemas.events import EVENT_TYPES, FieldSpec, field_specs
 from schemas.validate import RFC3339, cross_field_problem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -49,10 +49,9 @@ def _annotation(spec: FieldSpec):
 
 
 def _struct(event_type: str, specs: tuple[FieldSpec, ...]) -> type[msgspec.Struct]:
-    required = [(s.name, _annotation(s)) for s in specs if s.required]
-    optional = [(s.name, _annotation(s), None) for s in specs if not s.required and s.name != "schema_version"]
-    version = ("schema_version", Literal[SCHEMA_VERSION], SCHEMA_VERSION)
-    return msgspec.defstruct(event_type, [*required, *optional, version], tag_field="event_type", tag=event_type,
+    required = [(s.name, _annotation(s)) for s in specs if s.required]     # schema_version among them
+    optional = [(s.name, _annotation(s), None) for s in specs if not s.required]
+    return msgspec.defstruct(event_type, [*required, *optional], tag_field="event_type", tag=event_type,
                              kw_only=True, frozen=True, gc=False)
 
 
@@ -64,23 +63,21 @@ DECODE = msgspec.json.Decoder(Union[tuple(STRUCTS.values())]).decode
 
 
 _SECONDS: dict[str, int] = {}   # "YYYY-MM-DDTHH:MM:SS" already checked → seconds since the epoch
-_SECONDS_KEPT = 100_000
+_TAILS: dict[str, int] = {"Z": 0, "z": 0}   # ".350Z" already checked → microseconds
+_KEPT = 100_000
 
 
 def event_micros(text: str) -> int | None:
     """RFC 3339 with a zone (the precise validator's pattern) → µs since the epoch, UTC.
 
-    Events of one second share their first 19 characters: those are checked and converted once,
-    then only the fraction and the zone are read (`Z` or `.digitsZ`; other zones take the
-    general path)."""
+    Events of one second share their first 19 characters, and events of one millisecond their
+    tail (`.350Z`): each part is checked and converted once and then looked up; other zones
+    than Z take the general path every time."""
     seconds = _SECONDS.get(text[:19])
     if seconds is not None:
-        tail = text[19:]
-        if tail == "Z" or tail == "z":
-            return seconds * 1_000_000
-        digits = tail[1:-1]
-        if tail[:1] == "." and tail[-1] in "Zz" and 0 < len(digits) <= 6 and digits.isascii() and digits.isdigit():
-            return seconds * 1_000_000 + int(digits.ljust(6, "0"))
+        fraction = _TAILS.get(text[19:])
+        if fraction is not None:
+            return seconds * 1_000_000 + fraction
     if not RFC3339.match(text):
         return None
     try:
@@ -89,9 +86,14 @@ def event_micros(text: str) -> int | None:
         return None
     micros = (moment - EPOCH) // ONE_MICROSECOND
     if moment.utcoffset() == ZERO:
-        if len(_SECONDS) >= _SECONDS_KEPT:
+        if len(_SECONDS) >= _KEPT:
             _SECONDS.clear()
         _SECONDS[text[:19]] = micros // 1_000_000
+        if text[19:20] == "." and text[-1] in "Zz":
+            if len(_TAILS) >= _KEPT:
+                _TAILS.clear()
+                _TAILS.update(Z=0, z=0)
+            _TAILS[text[19:]] = micros % 1_000_000
     return micros
 
 
@@ -99,16 +101,35 @@ def accept(raw: bytes, topic: str | None):
     """(struct, event time in µs) when `raw` is a valid event for `topic`; None for anything else.
 
     None does not mean invalid: it means "ask schemas.validate.validate", which decides."""
-    try:
-        event = DECODE(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
-    kind = type(event)
-    if topic is not None and TOPIC_OF[kind] != topic:
-        return None
-    if kind in CROSS_FIELD and cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[kind]}):
-        return None
-    micros = event_micros(event.event_time)
-    if micros is None:
-        return None
-    return event, micros
+    events, micros, kept = accept_all([raw], topic)
+    return (events[0], micros[0]) if kept else None
+
+
+def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int], list[int]]:
+    """`accept` over many messages: (structs, their µs, their positions in `values`). A position
+    missing from the last list is for schemas.validate.validate to decide."""
+    events, micros, kept = [], [], []
+    decode, topic_of, cross, seconds_of, tails = DECODE, TOPIC_OF, CROSS_FIELD, _SECONDS.get, _TAILS.get
+    errors = (msgspec.ValidationError, msgspec.DecodeError)
+    for n, raw in enumerate(values):
+        try:
+            event = decode(raw)
+        except errors:
+            continue
+        kind = type(event)
+        if topic is not None and topic_of[kind] != topic:
+            continue
+        if kind in cross and cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[kind]}):
+            continue
+        text = event.event_time
+        second, fraction = seconds_of(text[:19]), tails(text[19:])
+        if second is None or fraction is None:
+            at = event_micros(text)
+            if at is None:
+                continue
+        else:
+            at = second * 1_000_000 + fraction
+        events.append(event)
+        micros.append(at)
+        kept.append(n)
+    return events, micros, kept

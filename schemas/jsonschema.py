@@ -26,7 +26,8 @@ def property_schema(spec: FieldSpec) -> dict:
         schema = {"const": spec.choices[0]} if len(spec.choices) == 1 else {"enum": list(spec.choices)}
     b = spec.bounds
     if b.minimum is not None:
-        schema["exclusiveMinimum" if b.exclusive_minimum else "minimum"] = b.minimum if spec.kind is float else int(b.minimum)
+        bound = b.minimum if spec.kind is float else int(b.minimum)
+        schema["exclusiveMinimum" if b.exclusive_minimum else "minimum"] = bound
     if b.maximum is not None:
         schema["maximum"] = int(b.maximum) if spec.kind is int else b.maximum
     if b.min_length is not None:
@@ -45,7 +46,8 @@ def event_schema(event_type: str) -> dict:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{BASE_URI}{event_type}.json",
         "title": event_type,
-        "description": f"events-v1 `{event_type}`, sent to Kafka topic `{cls.TOPIC}`. Extra fields are allowed and kept.",
+        "description": (f"events-v1 `{event_type}`, sent to Kafka topic `{cls.TOPIC}`. "
+                        "Extra fields are allowed and kept."),
         "type": "object",
         "properties": {"event_type": {"const": event_type},
                        **{spec.name: property_schema(spec) for spec in specs}},

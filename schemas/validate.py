@@ -48,7 +48,8 @@ def _kind_ok(spec: FieldSpec, value) -> bool:
 def field_problem(spec: FieldSpec, value) -> str | None:
     """Why a present, non-null value breaks its field's rule; None when it is valid."""
     if not _kind_ok(spec, value):
-        return f"{spec.name} must be {spec.kind.__name__ if spec.kind is not float else 'a number'}, got {type(value).__name__}"
+        expected = spec.kind.__name__ if spec.kind is not float else "a number"
+        return f"{spec.name} must be {expected}, got {type(value).__name__}"
     if spec.choices and value not in spec.choices:
         return f"{spec.name} must be one of {', '.join(map(str, spec.choices))}; got {value!r}"
     b = spec.bounds

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 
-from schemas.compiled import STRUCTS, TYPE_OF, accept
+from schemas.compiled import STRUCTS, TYPE_OF, accept_all
 from schemas.validate import Accepted, validate
 from streams.dedup import digests
 from streams.state import UNKNOWN_SEGMENT, PartitionMemory
@@ -63,9 +63,10 @@ class Part:
         self.first, self.last = offsets[0], offsets[-1]
         self.accepted: list[int] = []              # offsets of accepted first sightings
         self.events: list = []                     # their decoded events (attribute access)
+        self.types: list[str] = []                 # their event types
         self.micros: list[int] = []                # event time, µs since the epoch, UTC
         self.late: list[bool] = []
-        self.segments: list = []                   # (gender, age_band, country) for SEGMENT_TYPES, else None
+        self.segments: dict = {}                   # index → (gender, age_band, country), SEGMENT_TYPES only
         self.values: list[bytes] = []              # the original bytes
         self.by_type: dict[str, list[int]] = {}    # event type → indices into the lists above
         self.invalid: list[Invalid] = []
@@ -91,8 +92,8 @@ _FIELDS = {name: tuple(struct.__struct_fields__) for name, struct in STRUCTS.ite
 def _as_event(event: dict):
     """An event the precise validator accepted but msgspec did not (e.g. `"schema_version": null`),
     with the same attributes as its Struct."""
-    etype = event["event_type"]
-    return SimpleNamespace(**dict.fromkeys(_FIELDS[etype]), **{k: v for k, v in event.items() if k in _FIELDS[etype]})
+    fields = _FIELDS[event["event_type"]]
+    return SimpleNamespace(**{name: event.get(name) for name in fields})
 
 
 def classify(topic: str, partition: int, messages: list, memory: PartitionMemory, profiles: dict,
@@ -105,63 +106,95 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     events_raw holds for this partition (a digest match is a duplicate only if confirmed)."""
     part = Part(topic, partition, [m.offset for m in messages])
     wanted = contract_topic(topic, namespace)
-    decoded = []
-    for m in messages:                                   # 1. every field rule, compiled
-        got = accept(m.value, wanted)
-        if got is None:
-            verdict = validate(m.value, wanted)          # the precise path decides, with its reason
-            if not isinstance(verdict, Accepted):
-                part.invalid.append(Invalid(topic, partition, m.offset, m.key, m.value, verdict.reason,
-                                            verdict.detail))
-                continue
-            event = verdict.event
-            got = (_as_event(event), (verdict.event_time - EPOCH) // timedelta(microseconds=1))
-        decoded.append((m, got[0], got[1]))
-    if not decoded:
+    # 1. Every field rule, compiled; what the fast path leaves, the precise validator decides.
+    events, micros, kept = accept_all([m.value for m in messages], wanted)
+    types = [TYPE_OF[type(e)] for e in events]
+    if len(kept) < len(messages):
+        events, micros, kept, types = _precise(part, messages, wanted, events, micros, kept, types)
+    if not kept:
         return part
-    ids = [e.event_id for _, e, _ in decoded]            # 2. remembered digests, all at once
-    known = memory.lookup(digests(ids))
-    suspects = [i for i, stamp in enumerate(known) if stamp >= memory.cutoff]
-    if suspects:
+    # 2. Remembered digests, all at once; a match is confirmed against events_raw.
+    ids = [e.event_id for e in events]
+    found = memory.table.find(digests(ids))
+    suspects = np.flatnonzero(found >= memory.cutoff)
+    if suspects.size:
         held = confirm([ids[i] for i in suspects]) if confirm else set()
         for i in suspects:
             if ids[i] not in held:                       # a digest collision: a new id after all
-                known[i] = -1
+                found[i] = -1
+    known = found.tolist()
+    # 3. In offset order, as the spec reads: duplicate, late, and the watermark.
     lateness_us = lateness // timedelta(microseconds=1)
     horizon_us = memory.horizon_us
-    watermark, cutoff = memory.watermark, memory.cutoff
-    batch_ids: dict[str, int] = {}                       # 3. in offset order, as the spec reads
-    for n, (m, event, micros) in enumerate(decoded):
-        event_id = ids[n]
-        stamp = batch_ids.get(event_id)
-        if stamp is None:
-            stamp = known[n]
-        if stamp >= cutoff:
-            part.duplicates.append(m.offset)
+    watermark = memory.watermark if memory.watermark is not None else NO_WATERMARK
+    cutoff = memory.cutoff
+    batch_ids: dict[str, int] = {}
+    duplicates, late = [], []
+    get = batch_ids.get
+    for n, event_id in enumerate(ids):
+        if get(event_id, known[n]) >= cutoff:
+            duplicates.append(n)
             continue
-        minute = micros // MINUTE_US
+        at = micros[n]
+        minute = at // MINUTE_US
         batch_ids[event_id] = minute if minute > cutoff else cutoff
-        late = watermark is not None and watermark - micros > lateness_us
-        if watermark is None or micros > watermark:
-            watermark = micros
-            cutoff = max(cutoff, (micros - horizon_us) // MINUTE_US)
-        etype = TYPE_OF.get(type(event)) or event.event_type
-        if etype == "user_profile":
-            profiles[event.user_id] = (event.gender, event.age_band, event.country)
-        index = len(part.accepted)
-        part.by_type.setdefault(etype, []).append(index)
-        part.accepted.append(m.offset)
-        part.events.append(event)
-        part.micros.append(micros)
-        part.late.append(late)
-        part.segments.append(profiles.get(event.user_id, UNKNOWN_SEGMENT) if etype in SEGMENT_TYPES else None)
-        part.values.append(m.value)
-    memory.watermark, memory.cutoff = watermark, cutoff
-    alive = [(i, s) for i, s in batch_ids.items() if s >= cutoff]
-    if alive:
-        memory.remember(digests([i for i, _ in alive]), np.fromiter((s for _, s in alive), np.int32, len(alive)),
-                        cutoff)
+        if watermark - at > lateness_us:
+            late.append(n)
+        elif at > watermark:
+            watermark = at
+            if (at - horizon_us) // MINUTE_US > cutoff:
+                cutoff = (at - horizon_us) // MINUTE_US
+    memory.watermark = None if watermark == NO_WATERMARK else watermark
+    memory.cutoff = cutoff
+    stamps = np.fromiter(batch_ids.values(), np.int32, len(batch_ids))
+    alive = stamps >= cutoff
+    memory.table.add(digests(list(batch_ids))[alive], stamps[alive], cutoff)
+    # 4. The accepted first sightings, in parallel lists.
+    offsets = [messages[n].offset for n in kept]
+    values = [messages[n].value for n in kept]
+    flags = [False] * len(kept)
+    for n in late:
+        flags[n] = True
+    if duplicates:
+        part.duplicates = [offsets[n] for n in duplicates]
+        keep = sorted(set(range(len(kept))) - set(duplicates))
+        offsets, values, events, micros, types, flags = (
+            [column[n] for n in keep] for column in (offsets, values, events, micros, types, flags))
+    part.accepted, part.values, part.events, part.micros, part.late = offsets, values, events, micros, flags
+    part.types = types
+    for n, etype in enumerate(types):
+        part.by_type.setdefault(etype, []).append(n)
+    for n in part.by_type.get("user_profile", ()):
+        e = events[n]
+        profiles[e.user_id] = (e.gender, e.age_band, e.country)
+    for etype in SEGMENT_TYPES:
+        for n in part.by_type.get(etype, ()):
+            part.segments[n] = profiles.get(events[n].user_id, UNKNOWN_SEGMENT)
     return part
+
+
+NO_WATERMARK = -(1 << 62)
+
+
+def _precise(part: Part, messages: list, wanted: str, events, micros, kept, types):
+    """The messages the compiled path left: rejected with their reason, or accepted after all."""
+    fast = set(kept)
+    merged = list(zip(kept, events, micros, types))
+    for n, m in enumerate(messages):
+        if n in fast:
+            continue
+        verdict = validate(m.value, wanted)
+        if isinstance(verdict, Accepted):
+            merged.append((n, _as_event(verdict.event), (verdict.event_time - EPOCH) // timedelta(microseconds=1),
+                           verdict.event["event_type"]))
+        else:
+            part.invalid.append(Invalid(part.topic, part.partition, m.offset, m.key, m.value, verdict.reason,
+                                        verdict.detail))
+    merged.sort(key=lambda row: row[0])
+    if not merged:
+        return [], [], [], []
+    kept, events, micros, types = (list(column) for column in zip(*merged))
+    return events, micros, kept, types
 
 
 # --- columns ---------------------------------------------------------------------------------------
@@ -185,7 +218,7 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
         events, micros = p.events[c:], p.micros[c:]
         if not events:
             continue
-        types = [TYPE_OF.get(type(e)) or e.event_type for e in events]
+        types = p.types[c:]
         n = len(events)
         out = _extend(out, [
             [e.event_id for e in events], types, [t // 1_000_000 for t in micros], [t % 1_000_000 for t in micros],

@@ -5,7 +5,8 @@
 
 A slot holds a digest (uint64) and a stamp (int32: the minute of event time the id expires
 after, see `PartitionMemory`); the table is open addressing with linear probing, kept between
-3/8 and 3/4 full, so an id costs 16–32 bytes (`measure_bytes_per_id`). Ids are forgotten by
+1/2 and 3/4 full (rebuilt to 1/2, live ids only, when it passes 3/4), so an id costs 16–24
+bytes (`measure_bytes_per_id`). Ids are forgotten by
 stamp, not removed: a slot whose stamp fell below the cutoff is free to take. A digest is not
 an id: when a batch's id matches a remembered digest, the caller confirms it against
 `events_raw` before calling the event a duplicate (streams/ingest.py), so a collision never
@@ -18,7 +19,8 @@ import numpy as np
 
 EMPTY = np.uint64(0)
 MIN_CAPACITY = 1024
-MAX_LOAD = 0.75
+MAX_LOAD = 0.75           # a table fuller than this is rebuilt …
+REBUILT_LOAD = 0.5        # … to this load, with only its live ids
 
 
 def digests(ids) -> np.ndarray:
@@ -32,14 +34,18 @@ class DigestTable:
     """digest → stamp, for many digests at once."""
 
     def __init__(self, capacity: int = MIN_CAPACITY):
-        capacity = max(MIN_CAPACITY, 1 << (int(capacity) - 1).bit_length())
+        capacity = max(MIN_CAPACITY, int(capacity))
         self.keys = np.zeros(capacity, dtype=np.uint64)
         self.stamps = np.zeros(capacity, dtype=np.int32)
         self.used = 0                                   # slots ever taken (live or expired)
 
-    @property
-    def mask(self) -> int:
-        return len(self.keys) - 1
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return (keys % np.uint64(len(self.keys))).astype(np.int64)
+
+    def _next(self, slots: np.ndarray) -> np.ndarray:
+        slots += 1
+        slots[slots == len(self.keys)] = 0
+        return slots
 
     def nbytes(self) -> int:
         return self.keys.nbytes + self.stamps.nbytes
@@ -47,7 +53,7 @@ class DigestTable:
     def find(self, keys: np.ndarray) -> np.ndarray:
         """The stamp of each digest, −1 where it is not in the table."""
         found = np.full(len(keys), -1, dtype=np.int64)
-        slot = (keys & np.uint64(self.mask)).astype(np.int64)
+        slot = self._slots(keys)
         pending = np.arange(len(keys))
         while pending.size:
             at = slot[pending]
@@ -55,7 +61,7 @@ class DigestTable:
             hit = held == keys[pending]
             found[pending[hit]] = self.stamps[at[hit]]
             pending = pending[~hit & (held != EMPTY)]
-            slot[pending] = (slot[pending] + 1) & self.mask
+            slot[pending] = self._next(slot[pending])
         return found
 
     def add(self, keys: np.ndarray, stamps: np.ndarray, cutoff: int) -> None:
@@ -64,7 +70,7 @@ class DigestTable:
             return
         if self.used + len(keys) > MAX_LOAD * len(self.keys):
             self._rebuild(cutoff, len(keys))
-        slot = (keys & np.uint64(self.mask)).astype(np.int64)
+        slot = self._slots(keys)
         pending = np.arange(len(keys))
         while pending.size:
             at = slot[pending]
@@ -76,16 +82,13 @@ class DigestTable:
             self.used += int(np.count_nonzero(won & (held == EMPTY)))
             self.stamps[at[won]] = stamps[pending[won]]
             pending = pending[~won]
-            slot[pending] = (slot[pending] + 1) & self.mask
+            slot[pending] = self._next(slot[pending])
 
     def _rebuild(self, cutoff: int, incoming: int) -> None:
+        """Only the live ids, in a table of REBUILT_LOAD once `incoming` are added."""
         live = (self.keys != EMPTY) & (self.stamps >= cutoff)
         keys, stamps = self.keys[live], self.stamps[live]
-        capacity = len(self.keys)
-        while len(keys) + incoming > capacity * MAX_LOAD / 2:
-            capacity *= 2
-        while capacity > MIN_CAPACITY and len(keys) + incoming < capacity * MAX_LOAD / 4:
-            capacity //= 2
+        capacity = max(MIN_CAPACITY, int((len(keys) + incoming) / REBUILT_LOAD) + 1)
         self.keys = np.zeros(capacity, dtype=np.uint64)
         self.stamps = np.zeros(capacity, dtype=np.int32)
         self.used = 0
@@ -94,22 +97,20 @@ class DigestTable:
 
 
 def measure_bytes_per_id(count: int = 1_000_000, per_minute: int = 10_000) -> float:
-    """tracemalloc's view of the memory one partition needs per remembered id, after `count`
-    ids arriving `per_minute` a minute of event time (all within the horizon)."""
+    """tracemalloc's view of the memory a partition's table needs per remembered id, after
+    `count` ids arriving `per_minute` a minute of event time (all within the horizon)."""
     import tracemalloc
-
-    from streams.state import PartitionMemory
 
     ids = [f"evt-{n:012d}-{n * 7919 % 1000003:07d}" for n in range(count)]
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
-    memory = PartitionMemory()
+    table = DigestTable()
     for start in range(0, count, per_minute):
         chunk = ids[start:start + per_minute]
         minute = 29_000_000 + start // per_minute
-        memory.remember(digests(chunk), np.full(len(chunk), minute, dtype=np.int32), cutoff=0)
+        table.add(digests(chunk), np.full(len(chunk), minute, dtype=np.int32), cutoff=0)
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
-    del memory
+    del table
     return grown / count

@@ -124,9 +124,10 @@ async def detect_surges():
             message = {**row, "emitted_at": row["emitted_at"].isoformat() + "Z",
                        "window_start": row["window_start"].isoformat() + "Z",
                        "window_end": row["window_end"].isoformat() + "Z"}
-            await retry("writing a re-create signal", in_thread(signals_log.write, [[row[c]] for c in signals_log.columns]))
-            await retry("sending a re-create signal",
-                        lambda: _send(signal.title_id.encode(), orjson.dumps(message)))
+            columns = [[row[c]] for c in signals_log.columns]
+            await retry("writing a re-create signal", in_thread(signals_log.write, columns))
+            key, value = signal.title_id.encode(), orjson.dumps(message)
+            await retry("sending a re-create signal", lambda: _send(key, value))  # noqa: B023 - awaited here
             log.info("re-create signal %s: %s", signal.signal_id, row["reason"])
 
 

@@ -1,10 +1,15 @@
 """Session fixtures for the real services.
 
 The stack (ClickHouse, Kafka, Superset) is reused when `make up` already runs it; otherwise the
-session starts it and stops it afterwards. The same holds for the Faust worker.
+session starts it and stops it afterwards. The same holds for the Faust worker. Both go through
+launcher.bring_up, as `make up` does.
+
+A test that uses any of STACK_FIXTURES is marked `stack` here; a test that reaches the services
+another way carries the marker itself. `make check` runs the rest (`-m "not stack"`).
 """
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 
@@ -12,14 +17,17 @@ import pytest
 import requests
 
 from infra import services
-from infra.settings import Settings, load
+from infra.settings import ROOT, Settings, load
+from launcher import bring_down, bring_up
+
+STACK_FIXTURES = {"stack", "worker", "pipeline", "clickhouse", "superset"}
 
 
-def _ensure(service: services.Service, started: list) -> None:
-    already = service.pid() is not None and service.healthy()
-    print(service.up())
-    if not already:
-        started.append(service)
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
@@ -30,21 +38,12 @@ def settings() -> Settings:
 @pytest.fixture(scope="session")
 def stack(settings):
     """ClickHouse, Kafka and Superset up, topics created, schema migrated, dashboards imported."""
-    from dashboards.provision import provision
-    from infra.topics import create_topics
-    from warehouse.migrate import migrate
-
     started: list = []
     try:
-        for kind in services.STACK:
-            _ensure(kind(settings), started)
-        create_topics(settings)
-        migrate(settings)
-        provision(settings)
+        bring_up(settings, started=started)
         yield settings
     finally:
-        for service in reversed(started):
-            print(service.down())
+        bring_down(started)
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +51,10 @@ def worker(stack):
     """The Faust worker consuming the default namespace."""
     started: list = []
     try:
-        _ensure(services.Worker(stack), started)
+        bring_up(stack, stack=(), apps=(services.Worker,), started=started)
         yield stack
     finally:
-        for service in started:
-            print(service.down())
+        bring_down(started)
 
 
 @pytest.fixture
@@ -111,15 +109,9 @@ def pipeline(stack, run_id):
     """A fresh namespace (its own topics and database) with its own worker running.
 
     Yields a factory: pipeline(**overrides) → Settings, so a test can also ask for a second
-    worker on the same namespace. Everything is stopped and dropped afterwards.
+    worker on the same namespace. Everything is stopped and dropped afterwards, and checked gone.
     """
-    from infra.topics import admin, create_topics
-    from warehouse.client import connect
-    from warehouse.migrate import migrate
-
     settings = load(namespace=f"t{run_id}")
-    create_topics(settings)
-    migrate(settings)
     workers: list = []
 
     def start_worker(**overrides) -> Settings:
@@ -128,25 +120,91 @@ def pipeline(stack, run_id):
         worker.name = f"{worker.name}-{len(workers)}"
         worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
         worker.log = worker_settings.log_dir / f"{worker.name}.log"
-        print(worker.up())
         workers.append(worker)
+        print(worker.up())
         return worker_settings
 
     start_worker.settings = settings
     start_worker.workers = workers
     try:
+        bring_up(settings, stack=())  # the namespace's topics and database, on the running stack
         yield start_worker
     finally:
-        for worker in workers:
-            print(worker.down())
-        connect(stack, "default").execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
-        client = admin(stack)
+        drop_namespace(settings, workers)
+
+
+def namespace_topics(client, settings: Settings) -> list[str]:
+    """The namespace's topics: the contract's (`<ns>.drama.*`) and those its Faust workers create
+    themselves (`<app id>-__assignor-__leader`, and changelogs if a table is ever added)."""
+    return sorted(t for t in client.list_topics()
+                  if t.startswith(f"{settings.namespace}.") or t.startswith(f"{settings.faust_app_id}-"))
+
+
+def faust_dirs(settings: Settings) -> list:
+    """Where the namespace's Faust workers keep data: settings.faust_app_dir, and Faust's own default
+    `<app id>-data` in the workers' working directory (the checkout) for an app that sets no datadir."""
+    return [settings.faust_app_dir, ROOT / f"{settings.faust_app_id}-data"]
+
+
+def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0) -> None:
+    """Stop the namespace's workers, then drop its database, topics and Faust data directories,
+    and check that they are gone. Each step is tried even if one before failed; raises
+    AssertionError naming whatever is left."""
+    from infra.process import pid_alive
+    from infra.topics import admin
+    from warehouse.client import connect
+
+    assert settings.namespace, "drop_namespace never touches the default namespace"
+    problems: list[str] = []
+
+    def attempt(what: str, step) -> None:
         try:
-            names = [t for t in client.list_topics() if t.startswith(settings.namespace + ".")
-                     or t.startswith(f"drama-loop-{settings.namespace}")]
-            client.delete_topics(names)
+            step()
+        except Exception as error:  # reported below, once the other steps ran
+            problems.append(f"{what}: {error!r}")
+
+    pids = {worker.name: worker.pid() for worker in workers}
+    for worker in workers:
+        attempt(f"stopping {worker.name}", lambda worker=worker: print(worker.down()))
+    # Only a stopped worker cannot create its leader topic again after it was deleted.
+    running = [name for name, pid in pids.items() if pid is not None and pid_alive(pid)]
+    if running:
+        problems.append(f"workers still running: {running}")
+
+    def drop_database() -> None:
+        client = connect(settings, "default")
+        client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
+        if client.execute("SELECT count() FROM system.databases WHERE name = %(db)s",
+                          {"db": settings.clickhouse_db}) != [(0,)]:
+            problems.append(f"database {settings.clickhouse_db} is still there")
+
+    def delete_topics() -> None:
+        # A delete is asynchronous in Kafka: ask again until the broker's metadata no longer lists them
+        # (asking again also catches a topic whose creation was still propagating at the first listing).
+        kafka = admin(settings)
+        try:
+            deadline = time.monotonic() + timeout
+            left = namespace_topics(kafka, settings)
+            while left and time.monotonic() < deadline:
+                kafka.delete_topics(left, raise_errors=False)
+                time.sleep(0.5)
+                left = namespace_topics(kafka, settings)
         finally:
-            client.close()
+            kafka.close()
+        if left:
+            problems.append(f"topics still listed {timeout:.0f}s after their deletion: {left}")
+
+    def remove_faust_dirs() -> None:
+        for path in faust_dirs(settings):
+            shutil.rmtree(path, ignore_errors=True)
+        left = [str(path) for path in faust_dirs(settings) if path.exists()]
+        if left:
+            problems.append(f"directories still there: {left}")
+
+    attempt("dropping the database", drop_database)
+    attempt("deleting the topics", delete_topics)
+    attempt("removing the Faust data directories", remove_faust_dirs)
+    assert not problems, f"namespace {settings.namespace} left things behind:\n" + "\n".join(problems)
 
 
 def read_topic(settings: Settings, topic: str) -> list:

@@ -24,7 +24,8 @@ def test_published_ports_are_the_settings_defaults_on_loopback():
 def test_the_apps_read_only_variables_the_settings_module_knows():
     for name in ("worker", "collector", "simulator", "superset"):
         environment = COMPOSE["services"][name]["environment"]
-        ours = {key for key in environment if key.split("_")[0] in {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR"}}
+        prefixes = {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR"}
+        ours = {key for key in environment if key.split("_")[0] in prefixes}
         unknown = ours - set(ENV) - {"SUPERSET_CONFIG_PATH", "SUPERSET_SECRET_KEY"}
         assert not unknown, f"{name} sets {unknown}, which infra/settings.py does not read"
         for key in ("KAFKA_HOST", "KAFKA_PORT", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_DB"):

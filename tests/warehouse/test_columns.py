@@ -1,46 +1,73 @@
-"""Every table the worker writes has exactly the columns its rows carry (PostHog's check)."""
+"""Every table the worker writes has exactly the columns its builders fill (PostHog's check),
+and warehouse/tables.py, the registry they all read, agrees with the DDL in ClickHouse."""
 from datetime import datetime
 
 import orjson
 
 from schemas.examples import EXAMPLES
 from streams import batch
-from streams.ingest import COLUMNS
-from streams.state import PartitionState
+from streams.state import PartitionMemory
 from streams.trends import Signal, signal_row
 from warehouse.client import connect
+from warehouse.tables import TABLES
 
+NOW = datetime(2026, 1, 5)
 BUILT = {
-    "events_rejected": lambda sorted_out, span: batch.rejected_rows(sorted_out.invalid),
-    "events_raw": lambda sorted_out, span: batch.raw_rows(sorted_out.valid),
-    "title_events": lambda sorted_out, span: batch.title_event_rows(sorted_out.valid),
-    "title_metrics_1m_parts": lambda sorted_out, span: batch.title_rows(sorted_out.valid, span),
-    "episode_metrics_1m_parts": lambda sorted_out, span: batch.episode_rows(sorted_out.valid, span),
-    "segment_metrics_1m_parts": lambda sorted_out, span: batch.segment_rows(sorted_out.valid, span),
-    "title_first_views_parts": lambda sorted_out, span: batch.first_view_rows(sorted_out.valid, span),
-    "pipeline_health_1m_parts": lambda sorted_out, span: batch.health_rows(sorted_out, messages(), span, {}, datetime(2026, 1, 5)),
+    "events_rejected": lambda parts: batch.rejected_columns(parts, {})[1],
+    "events_raw": lambda parts: batch.raw_columns(parts, {}),
+    "title_events": lambda parts: batch.title_event_columns(parts, {}),
+    "title_metrics_1m_parts": lambda parts: batch.title_columns(parts, {}),
+    "episode_metrics_1m_parts": lambda parts: batch.episode_columns(parts, {}),
+    "segment_metrics_1m_parts": lambda parts: batch.segment_columns(parts, {}),
+    "title_first_views_parts": lambda parts: batch.first_view_columns(parts, {}),
+    "pipeline_health_1m_parts": lambda parts: batch.health_columns(parts, {}, NOW),
 }
 
 
-def messages():
-    out = [batch.Message(e.TOPIC, 0, n, None, orjson.dumps(e.to_dict())) for n, e in enumerate(EXAMPLES)]
-    return out + [batch.Message("drama.viewing", 0, len(out), None, b"not json")]
+def parts() -> list:
+    """Every example event on its own topic, plus one message that is not JSON."""
+    by_topic: dict = {}
+    for e in EXAMPLES:
+        by_topic.setdefault(e.TOPIC, []).append(orjson.dumps(e.to_dict()))
+    by_topic["drama.viewing"].append(b"not json")
+    return [batch.classify(topic, 0, [batch.Message(topic, 0, n, None, v) for n, v in enumerate(values)],
+                           PartitionMemory(), {}) for topic, values in sorted(by_topic.items())]
 
 
-def test_each_row_builder_fills_exactly_its_tables_columns():
-    states = {(t, 0): PartitionState() for t in {m.topic for m in messages()}}
-    sorted_out = batch.classify(messages(), states, {})
-    span = batch.spans(messages())
+def test_each_builder_fills_exactly_its_tables_columns():
+    built = parts()
+    assert set(BUILT) | {"recreate_signals_log"} == set(TABLES)
     for table, build in BUILT.items():
-        rows = build(sorted_out, span)
-        assert rows, table
-        assert all(set(row) == set(COLUMNS[table]) for row in rows), (table, set(rows[0]) ^ set(COLUMNS[table]))
+        columns = build(built)
+        assert columns, table
+        assert len(columns) == len(TABLES[table].columns), (table, len(columns), TABLES[table].columns)
+        assert len({len(c) for c in columns}) == 1, (table, [len(c) for c in columns])
     signal = Signal("s", "t", 40.0, 8.0, datetime(2026, 1, 5, 12))
-    assert set(signal_row(signal, "trope", datetime(2026, 1, 5, 12, 0, 3))) == set(COLUMNS["recreate_signals_log"])
+    row = signal_row(signal, "trope", datetime(2026, 1, 5, 12, 0, 3))
+    assert set(row) == set(TABLES["recreate_signals_log"].columns)
 
 
-def test_each_table_in_clickhouse_has_every_column_the_worker_writes(stack):
+def test_each_table_in_clickhouse_has_the_registry_columns_and_defaults_for_the_rest(stack):
     client = connect(stack)
-    for table, columns in COLUMNS.items():
-        present = {name for name, *_ in client.execute(f"DESCRIBE TABLE {table}")}
-        assert set(columns) <= present, (table, set(columns) - present)
+    for table, spec in TABLES.items():
+        described = {name: default_kind for name, _, default_kind, *_ in client.execute(f"DESCRIBE TABLE {table}")}
+        assert set(spec.columns) <= set(described), (table, set(spec.columns) - set(described))
+        unfed = {name for name, default_kind in described.items() if name not in spec.columns and not default_kind}
+        assert not unfed, (table, "columns nothing writes and nothing defaults", unfed)
+
+
+def test_builders_fill_columns_clickhouse_accepts(stack):
+    """One insert per table of the builders' columns, into a scratch copy of each table."""
+    client = connect(stack)
+    built = parts()
+    for table, build in BUILT.items():
+        scratch = f"scratch_{table}"
+        client.execute(f"DROP TABLE IF EXISTS {scratch}")
+        client.execute(f"CREATE TABLE {scratch} AS {table}")
+        try:
+            columns = build(built)
+            client.execute(f"INSERT INTO {scratch} ({', '.join(TABLES[table].columns)}) VALUES", columns,
+                           columnar=True)
+            assert client.execute(f"SELECT count() FROM {scratch}")[0][0] == len(columns[0])
+        finally:
+            client.execute(f"DROP TABLE IF EXISTS {scratch}")

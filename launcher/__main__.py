@@ -1,7 +1,7 @@
-"""The native stack's launcher: `python -m infra up|down|status|logs|demo|topics`.
+"""The native stack's launcher: `python -m launcher up|down|status|logs|demo|topics`.
 
     up       ClickHouse, Kafka (KRaft) and Superset; then topics, warehouse schema, dashboards
-    demo     `up`, then the Faust worker and the simulator; prints the Superset URL and login
+    demo     `up`, then the Faust worker, the collector and the simulator; prints the Superset URL and login
     down     stops every process this project started (by PID file), apps first
     status   each service's PID and health
     logs     the last lines of each log (or `logs NAME`)
@@ -10,29 +10,18 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 
 from infra import services
 from infra.process import ServiceError, tail
 from infra.settings import load
-
-
-def stack_up(settings) -> None:
-    for kind in services.STACK:
-        print(kind(settings).up(), flush=True)
-    from infra.topics import create_topics
-    print(f"topics: {', '.join(create_topics(settings))}", flush=True)
-    from warehouse.migrate import migrate
-    applied = migrate(settings)
-    print(f"warehouse: database {settings.clickhouse_db}, "
-          f"{len(applied)} new migration(s){': ' + ', '.join(applied) if applied else ''}", flush=True)
-    from dashboards.provision import provision
-    print(provision(settings), flush=True)
+from launcher import bring_up
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "demo", "down", "status", "logs", "topics"])
     parser.add_argument("service", nargs="?", help="for `logs`: one service's log")
@@ -40,13 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = load()
     everything = [kind(settings) for kind in (*services.STACK, *services.APPS)]
     started = time.monotonic()
+    report = functools.partial(print, flush=True)
     try:
         if args.command == "up":
-            stack_up(settings)
+            bring_up(settings, report=report)
         elif args.command == "demo":
-            stack_up(settings)
-            for kind in services.APPS:
-                print(kind(settings).up(), flush=True)
+            bring_up(settings, apps=services.APPS, report=report)
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
                   f"  Superset:  {settings.superset_url}/superset/dashboard/drama-loop/\n"
                   f"  login:     {settings.superset_admin_user} / {settings.superset_admin_password}\n"
