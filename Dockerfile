@@ -10,4 +10,6 @@ COPY dashboards dashboards
 COPY simulator simulator
 COPY producer producer
 COPY collector collector
+COPY launcher launcher
+COPY bench bench
 RUN pip install --no-cache-dir .

@@ -35,7 +35,8 @@ check: install
 	@status=0; \
 	echo "--- ruff"; $(VENV)/bin/ruff check --output-format concise . || status=1; \
 	echo "--- lint-imports"; $(VENV)/bin/lint-imports --no-logo --cache-dir $(STATE)/import-linter-cache || status=1; \
-	echo "--- pytest -m 'not stack'"; $(PY) -m pytest -q -m "not stack" $(PYTEST_ARGS) || status=1; \
+	echo "--- pytest -m 'not stack and not slow'"; $(PY) -m pytest -q -m "not stack and not slow" $(PYTEST_ARGS) \
+	  || status=1; \
 	exit $$status
 
 # Figures, not tests: throughput and freshness of one worker on the real stack.

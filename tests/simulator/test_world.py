@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from schemas.validate import Accepted, Rejected, parse_event_time, validate
 from simulator import report
 from simulator.world import ALLOWED_LATENESS_S, Faults, World
@@ -53,6 +55,7 @@ def test_faults_are_injected_at_their_rates():
     assert 0.006 < len(late) / len(ids) < 0.014
 
 
+@pytest.mark.slow
 def test_a_simulated_day_meets_every_calibration_figure_within_its_tolerance():
     import orjson
     world = World(seed=7, start=START, users_per_day=10_000)
