@@ -41,8 +41,10 @@ class Fetches:
         self.idle.set()
 
     async def put(self, records: dict, epoch: int) -> None:
-        if epoch == self.epoch:
-            await self.queue.put((epoch, records))
+        """Queue a fetch (waiting while the queue is full: Faust then stops fetching). A fetch
+        voided by a revocation meanwhile is dropped by `take`: the rebalance's seek to the
+        committed offsets reads it again."""
+        await self.queue.put((epoch, records))
 
     async def take(self, most: int) -> dict:
         """Wait for a fetch, then add whatever else is already fetched, up to `most` records.
@@ -84,10 +86,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         stopping = (self._stopped.is_set, fetcher._stopped.is_set)
         try:
             while not any(stop() for stop in stopping):
-                epoch = fetches.epoch
                 records, _ = await self._wait_next_records(1.0)
                 if not records or self.should_stop or not self.flow_active:
+                    # Between a revocation and the seek that ends the rebalance: Faust seeks every
+                    # partition back to its committed offset before it resumes the flow.
                     continue
+                # The flow is on, so these records come after that seek (aiokafka drops fetches
+                # made for a position that a seek changed): they belong to the current epoch.
+                epoch = fetches.epoch
                 batch = {tp: rs for tp, rs in records.items() if tp.topic in fetches.topics}
                 for tp, rs in records.items():
                     self._read_offset[tp] = rs[-1].offset

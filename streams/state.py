@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import orjson
 
-from streams.dedup import DigestTable, digests
+from streams.dedup import REBUILT_LOAD, DigestTable, digests
 from warehouse.tables import HIGH_WATER
 
 UNKNOWN_SEGMENT = ("unknown", "unknown", "ZZ")
@@ -69,9 +69,11 @@ def restore_partition(client, topic: str, partition: int, first_offset: int) -> 
     memory.watermark = newest
     memory.cutoff = (newest - memory.horizon_us) // MINUTE_US
     params["since"] = memory.cutoff * 60
+    where = "topic = %(t)s AND partition = %(p)s AND offset < %(o)s AND event_time >= %(since)s"
+    (count,), = client.execute(f"SELECT count() FROM events_raw WHERE {where}", params)
+    memory.table = DigestTable(int(count / REBUILT_LOAD) + 1)      # sized once: no rebuild while filling
     rows = client.execute_iter(
-        "SELECT event_id, toUInt32(toUInt32(event_time) / 60) FROM events_raw "
-        "WHERE topic = %(t)s AND partition = %(p)s AND offset < %(o)s AND event_time >= %(since)s",
+        f"SELECT event_id, toUInt32(toUInt32(event_time) / 60) FROM events_raw WHERE {where}",
         params, settings={"max_block_size": RESTORE_BLOCK})
     block: list = []
     for row in rows:
