@@ -131,7 +131,8 @@ class Collector:
         for index, error in zip(slots, errors):
             if error is not None:
                 failed += 1
-                results[index] = {**results[index], "status": "failed", "error": f"Kafka did not acknowledge: {error!r}"}
+                results[index] = {**results[index], "status": "failed",
+                                  "error": f"Kafka did not acknowledge: {error!r}"}
         summary = {"accepted": sum(r["status"] == "accepted" for r in results),
                    "rejected": sum(r["status"] == "rejected" for r in results), "failed": failed, "results": results}
         if failed:

@@ -125,7 +125,8 @@ class World:
 
     @staticmethod
     def human_episode_cost() -> float:
-        return cal.HUMAN_EPISODE_CAST * cal.HUMAN_EPISODE_ACTOR_DAYS * cal.ACTOR_DAY_RATE_USD + cal.HUMAN_EPISODE_OTHER_USD
+        actors = cal.HUMAN_EPISODE_CAST * cal.HUMAN_EPISODE_ACTOR_DAYS * cal.ACTOR_DAY_RATE_USD
+        return actors + cal.HUMAN_EPISODE_OTHER_USD
 
     def _virtual(self, title: Title, episode: int) -> bool:
         return title.origin == "ai" or (title.origin == "hybrid" and episode % 2 == 0)
@@ -229,7 +230,8 @@ class World:
                     origin=title.origin, adaptation=title.adaptation, **extras)
         for episode in range(1, title.episodes + 1):
             self._event("episode_released", at + timedelta(minutes=10, seconds=episode), title_id=title.title_id,
-                        episode=episode, production_cost_usd=round(self._real_cost(title, episode) * self.money_scale, 6),
+                        episode=episode,
+                        production_cost_usd=round(self._real_cost(title, episode) * self.money_scale, 6),
                         virtual_actors=self._virtual(title, episode))
         self._event("title_launched", at + timedelta(minutes=30), title_id=title.title_id,
                     episodes_total=title.episodes, free_episodes=cal.FREE_EPISODES)
@@ -390,4 +392,5 @@ class World:
             if rng.random() < rate * boost:
                 self._event(etype, t + timedelta(seconds=rng.uniform(0.1, 1)), **ids)
         if rng.random() < cal.RATING_RATE:
-            self._event("rating", t + timedelta(seconds=1), stars=rng.choices((1, 2, 3, 4, 5), (1, 1, 2, 4, 6))[0], **ids)
+            stars = rng.choices((1, 2, 3, 4, 5), (1, 1, 2, 4, 6))[0]
+            self._event("rating", t + timedelta(seconds=1), stars=stars, **ids)

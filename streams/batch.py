@@ -223,7 +223,7 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
         out = _extend(out, [
             [e.event_id for e in events], types, [t // 1_000_000 for t in micros], [t % 1_000_000 for t in micros],
             [e.app_id for e in events], [e.user_id or "" for e in events], [e.title_id or "" for e in events],
-            [p.topic] * n, [p.partition] * n, p.accepted[c:], [v.decode() for v in p.values[c:]]])
+            [p.topic] * n, [p.partition] * n, p.accepted[c:], p.values[c:]])  # payload: the bytes as read
     return out
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from kafka import KafkaProducer
 
@@ -85,7 +84,8 @@ def differences(client) -> list[str]:
     rejected = dict(client.execute("SELECT reason, count() FROM events_rejected GROUP BY reason"))
     if rejected != want["rejected_by_reason"]:
         problems.append(f"events_rejected: {rejected} != {want['rejected_by_reason']}")
-    health = client.execute("SELECT sum(events_in), sum(duplicates), sum(late), sum(rejected) FROM pipeline_health_1m")[0]
+    health = client.execute(
+        "SELECT sum(events_in), sum(duplicates), sum(late), sum(rejected) FROM pipeline_health_1m")[0]
     if health[1:] != (want["duplicates"], want["late"], sum(want["rejected_by_reason"].values())):
         problems.append(f"pipeline_health_1m duplicates, late, rejected: {health[1:]}")
     signal_time = client.execute("SELECT signal_time FROM loop_cycles")
@@ -122,5 +122,6 @@ def wait_settled(client, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     total = len(messages())
     while not settled(client, total):
-        assert time.monotonic() < deadline, f"not settled: {client.execute('SELECT sum(events_in) FROM pipeline_health_1m')}"
+        done = client.execute("SELECT sum(events_in) FROM pipeline_health_1m")
+        assert time.monotonic() < deadline, f"not settled: {done} of {total}"
         time.sleep(0.3)

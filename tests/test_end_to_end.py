@@ -13,7 +13,8 @@ from tests.conftest import wait_for
 
 def viewing_event(run_id: str, n: int, event_type: str, title: str, at: datetime, zone_hours: int) -> dict:
     local = at.astimezone(timezone(timedelta(hours=zone_hours)))
-    event = {"event_id": f"{run_id}-{n}", "event_type": event_type, "event_time": local.isoformat(timespec="microseconds"),
+    event = {"event_id": f"{run_id}-{n}", "event_type": event_type,
+             "event_time": local.isoformat(timespec="microseconds"),
              "schema_version": 1, "app_id": "e2e", "user_id": f"u-{n % 7}", "title_id": title,
              "episode": 1 + n % 5, "session_id": f"s-{n % 3}"}
     if event_type == "episode_start":

@@ -79,7 +79,8 @@ def test_malformed_and_oversized_requests_get_a_4xx_that_says_why(collector_for)
     ]
     for kwargs, status, words in cases:
         response = requests.post(f"{url}/v1/events", timeout=30, **kwargs)
-        assert response.status_code == status and words in response.json()["error"], (kwargs.get("headers"), response.text)
+        assert response.status_code == status and words in response.json()["error"], (
+            kwargs.get("headers"), response.text)
 
 
 def test_overload_is_refused_with_429_not_dropped(collector_for):

@@ -51,7 +51,7 @@ def test_invalid_messages_get_their_reason_and_keep_their_bytes():
     assert dict(dlq_headers(invalid[0]))["source_offset"] == b"7"
     row = rows("events_raw", raw_columns(parts, {}))[0]
     assert (row["event_time"], row["event_time_us"], row["payload"]) == (
-        int(datetime(2026, 1, 5, 12, 0, 10).timestamp()), 0, start("a").decode())
+        int(datetime(2026, 1, 5, 12, 0, 10).timestamp()), 0, start("a"))
 
 
 def test_events_the_compiled_path_leaves_but_the_precise_one_accepts_give_the_same_rows(monkeypatch):

@@ -23,37 +23,47 @@ def chunks(items: list, n: int) -> list[list]:
 
 def kill_mid_batch(worker: services.Service, client, patience: float = 2.0, produce=None) -> str:
     """kill -9 the worker while a batch is half written (events_raw ahead of pipeline health),
-    or after `patience` seconds if no such moment shows; say which."""
+    or after `patience` seconds if no such moment shows; say which. "mid-batch" only when no batch
+    was left half written before (the predecessor's was finished) and one is still half written
+    once the worker is dead: the kill landed inside a batch of its own."""
     raw_ahead = ("SELECT (SELECT count() FROM events_raw) + (SELECT count() FROM events_rejected) "
                  "> (SELECT sum(accepted) + sum(rejected) FROM pipeline_health_1m_parts)")
     settle = time.monotonic() + 60
-    while client.execute(raw_ahead)[0][0] and time.monotonic() < settle:
+    while (left_half_written := client.execute(raw_ahead)[0][0]) and time.monotonic() < settle:
         time.sleep(0.05)   # a restarted worker first finishes the batch its predecessor left half written
     if produce:
         produce()
     deadline = time.monotonic() + patience
-    moment = "between batches"
+    seen = False
     while time.monotonic() < deadline:
         if client.execute(raw_ahead)[0][0]:
-            moment = "mid-batch"
+            seen = True
             break
         time.sleep(0.002)
     os.killpg(worker.pid(), signal.SIGKILL)
     time.sleep(0.2)
     worker.pidfile.clear()
-    return moment
+    return "mid-batch" if seen and not left_half_written and client.execute(raw_ahead)[0][0] else "between batches"
+
+
+# The worker sleeps this long between writing events_raw and the metric tables of every batch
+# (DRAMA_FAULT_PAUSE_S), so a batch stays half written long enough to be seen and killed in.
+FAULT_PAUSE_S = 1.5
 
 
 def test_kill_minus_9_several_times_mid_stream_changes_nothing(pipeline):
-    settings = pipeline()
+    settings = pipeline(fault_pause_s=FAULT_PAUSE_S)
     worker = pipeline.workers[0]
     client = connect(settings)
     golden.replay_profiles(settings, client)
     moments = []
     for part in chunks(golden.messages(2) + golden.messages(3), CHUNKS):
-        moments.append(kill_mid_batch(worker, client, produce=lambda: golden.produce(settings, part)))
+        # patience: a restarted worker may sit in a rebalance (broker_session_timeout 10 s) first.
+        moments.append(kill_mid_batch(worker, client, patience=30.0,
+                                      produce=lambda part=part: golden.produce(settings, part)))
         worker.up()
     print("kills:", moments)
+    assert moments == ["mid-batch"] * CHUNKS, "a kill did not land inside a batch: it tested nothing"
     golden.wait_settled(client)
     assert golden.differences(client) == []
 
@@ -79,7 +89,8 @@ def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
         golden.produce(settings, golden.messages(2) + golden.messages(3))
         time.sleep(8)                                   # the worker retries with backoff meanwhile
         assert pipeline.workers[0].pid() is not None, "the worker died while ClickHouse was down"
-        health = requests.get(f"http://127.0.0.1:{pipeline.workers[0].settings.worker_web_port}/health", timeout=5).json()
+        port = pipeline.workers[0].settings.worker_web_port
+        health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
         assert health["status"] == "retrying" and health["retrying"], health
         assert committed(settings, group) == before, "offsets were committed for events never written"
     finally:

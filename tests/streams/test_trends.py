@@ -52,6 +52,7 @@ def test_a_surge_is_signalled_within_seconds_and_its_derived_title_closes_the_lo
             for event in viewing("steady", f"u{n}", 0, now):
                 events.send(event)
     sent = time.monotonic()
+    sent_at = datetime.now(timezone.utc).replace(tzinfo=None)   # the signal is emitted after this …
     with EventProducer(settings) as events:          # the surging one: 40 viewers in a minute
         for n in range(40):
             for event in viewing("surging", f"v{n}", 0, now):
@@ -60,6 +61,7 @@ def test_a_surge_is_signalled_within_seconds_and_its_derived_title_closes_the_lo
     signals = lambda: client.execute("SELECT signal_id, title_id, reason FROM recreate_signals")  # noqa: E731
     found = wait_for(lambda: [s[1] for s in signals()], ["surging"], timeout=30)
     assert found == ["surging"], signals()
+    seen_at = datetime.now(timezone.utc).replace(tzinfo=None)   # … and before this (the worker's clock is ours)
     print(f"signal after {time.monotonic() - sent:.1f}s")
     consumer = KafkaConsumer(settings.topic(SIGNALS), bootstrap_servers=settings.kafka_bootstrap,
                              auto_offset_reset="earliest", consumer_timeout_ms=5000, group_id=None)
@@ -84,5 +86,21 @@ def test_a_surge_is_signalled_within_seconds_and_its_derived_title_closes_the_lo
         "FROM loop_cycles WHERE title_id = 'derived'")
     assert wait_for(cycle, [("surging", signal_id, 1, 90.0, 45.0)], timeout=30) == [
         ("surging", signal_id, 1, 90.0, 45.0)]
-    (gap,), = client.execute("SELECT signal_to_script_s FROM loop_cycles WHERE title_id = 'derived'")
-    assert gap is not None
+    # When the signal was emitted: emitted_at, whole seconds (truncated) in recreate_signals and on drama.signals.
+    (emitted_at,), = client.execute("SELECT emitted_at FROM recreate_signals WHERE signal_id = %(s)s", {"s": signal_id})
+    assert message["emitted_at"] == stamp(emitted_at)
+    assert sent_at.replace(microsecond=0) <= emitted_at <= seen_at
+    (row,) = client.execute(
+        "SELECT title_id, parent_title_id, signal_id, signal_time, script_created_time, launched_time, "
+        "first_view_time, signal_to_script_s, script_to_launch_s, launch_to_first_view_s FROM loop_cycles")
+    *named, gap, to_launch, to_view = row
+    assert named == ["derived", "surging", signal_id, emitted_at, script_at, script_at + timedelta(seconds=90),
+                     script_at + timedelta(seconds=135)]
+    assert (to_launch, to_view) == (90.0, 45.0)
+    # signal_to_script_s is script time − the signal's exact emission instant, which lies in
+    # [emitted_at, emitted_at + 1 s) as emitted_at is truncated to the second; 1e-6 s covers Float64
+    # rounding of epoch seconds (≈ 2.4e-7 s at 1.8e9). The worker's clock also bounds it by sent_at, seen_at.
+    expected = (script_at - emitted_at).total_seconds()
+    assert expected - 1 - 1e-6 < gap <= expected + 1e-6, (gap, expected)
+    assert (script_at - seen_at).total_seconds() - 1e-6 <= gap <= (script_at - sent_at).total_seconds() + 1e-6, (
+        gap, sent_at, seen_at)
