@@ -37,7 +37,8 @@ class Fetches:
         self.topics = frozenset(topics)
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=maxsize)
         self.epoch = 0                      # bumped on every revocation: older fetches are void
-        self.idle = asyncio.Event()         # set while no batch is being processed
+        self.busy = 0                       # batches taken and not yet written and committed
+        self.idle = asyncio.Event()         # set while busy is 0
         self.idle.set()
 
     async def put(self, records: dict, epoch: int) -> None:
@@ -48,7 +49,7 @@ class Fetches:
 
     async def take(self, most: int) -> dict:
         """Wait for a fetch, then add whatever else is already fetched, up to `most` records.
-        Marks the agent busy until `done()`."""
+        The batch counts as busy until `done()`."""
         while True:
             epoch, records = await self.queue.get()
             if epoch == self.epoch:
@@ -62,14 +63,17 @@ class Fetches:
             for tp, rs in more.items():
                 merged.setdefault(tp, []).extend(rs)
                 count += len(rs)
+        self.busy += 1
         self.idle.clear()
         return merged
 
     def done(self) -> None:
-        self.idle.set()
+        self.busy -= 1
+        if not self.busy:
+            self.idle.set()
 
     async def revoke(self) -> None:
-        """Partitions are being taken away: void what is queued, wait for the batch in progress."""
+        """Partitions are being taken away: void what is queued, wait for the batches in progress."""
         self.epoch += 1
         while not self.queue.empty():
             self.queue.get_nowait()

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from schemas.topics import DLQ, INPUT_TOPICS, USERS
 from streams import batch as columns
@@ -51,12 +52,18 @@ class Memory:
         self.profiles: dict | None = None
         self.high_water: dict | None = None
         self.client = None
+        self.last_parts: dict = {}          # the latest batch's Parts: it may still be being written
 
     def forget(self, partitions) -> None:
         """Partitions moved away: rebuild from ClickHouse if they come back."""
         for tp in partitions:
             self.partitions.pop((tp.topic, tp.partition), None)
         self.high_water = None
+        self.last_parts = {}
+
+    def must_restore(self, firsts: dict) -> bool:
+        return any(tp not in self.partitions or first < (self.partitions[tp].next_offset or 0)
+                   for tp, first in firsts.items())
 
     def ensure(self, firsts: dict) -> None:
         """Rebuild what is missing for this batch's partitions from ClickHouse (blocking): a
@@ -80,7 +87,13 @@ class Memory:
             client.disconnect()
 
     def confirm(self, topic: str, partition: int, ids: list[str]) -> set:
-        """The ids events_raw holds (a digest match confirmed), retried until ClickHouse answers."""
+        """The ids seen before in this partition (a digest match confirmed): in the previous
+        batch, which may still be being written, or in events_raw (retried until it answers)."""
+        previous = self.last_parts.get((topic, partition))
+        seen = {e.event_id for e in previous.events} & set(ids) if previous is not None else set()
+        ids = [i for i in ids if i not in seen]
+        if not ids:
+            return seen
         delay = 0.5
         while True:
             try:
@@ -88,7 +101,7 @@ class Memory:
                     self.client = connect(SETTINGS)
                 found = held_ids(self.client, topic, partition, ids)
                 progress.retrying = ""
-                return found
+                return found | seen
             except Exception as error:  # noqa: BLE001 - blocking in the classifying thread, never skipped
                 if self.client is not None:
                     self.client.disconnect()
@@ -109,6 +122,7 @@ class Memory:
                                           SETTINGS.namespace,
                                           confirm=lambda ids, t=tp.topic, p=tp.partition: self.confirm(t, p, ids)))
             state.next_offset = fetched[tp][-1].offset + 1
+        self.last_parts = {(p.topic, p.partition): p for p in parts}
         return parts
 
 
@@ -142,54 +156,83 @@ async def write(table: str, table_columns: list | None) -> None:
                 marks[tp] = tp_offset[2]
 
 
-async def process(fetched: dict) -> None:
+class Batch(NamedTuple):
+    """A fetch, classified, with the columns of every table: what is left is I/O."""
+    offsets: dict           # tp → next offset to commit
+    count: int
+    invalid: list
+    stage_1: tuple          # (table, columns) written together: events_raw first of all
+    stage_2: tuple          # the metric tables
+    health: list | None     # pipeline_health_1m_parts, last: the batch is complete
+    scores: dict            # feedback for the re-create loop
+
+
+async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
+    """Classify a fetch and build its columns, while the previous batch may still be writing."""
     firsts = {(tp.topic, tp.partition): records[0].offset for tp, records in fetched.items()}
+    if writing is not None and memory.must_restore(firsts):
+        await writing                       # a restore reads ClickHouse: everything before it must be there
     await retry("restoring state from ClickHouse", in_thread(memory.ensure, firsts))
     parts = await in_thread(memory.classify, fetched)()
     marks = memory.high_water
     invalid, rejected = columns.rejected_columns(parts, marks.get("events_rejected", {}))
-    if invalid:
-        log.info("%d messages rejected; first: %s", len(invalid), invalid[0].detail)
-        await retry("sending dead letters", lambda: send_dead_letters(invalid))
-    health = columns.health_columns(parts, marks.get("pipeline_health_1m_parts", {}),
-                                    datetime.now(timezone.utc).replace(tzinfo=None))
-    scores = columns.feedback_scores(parts, marks.get("title_metrics_1m_parts", {}))
-    # Three stages, each table of a stage written at once on its own connection: events_raw
-    # before the metric tables (it is what de-duplication is rebuilt from after a restart),
-    # pipeline health last (it says the batch is complete).
-    await asyncio.gather(
-        write("events_rejected", rejected),
-        write("events_raw", columns.raw_columns(parts, marks.get("events_raw", {}))),
-        write("title_events", columns.title_event_columns(parts, marks.get("title_events", {}))))
-    if SETTINGS.fault_pause_s:
-        await asyncio.sleep(SETTINGS.fault_pause_s)      # tests only: hold the batch half written
-    await asyncio.gather(*(write(table, build(parts, marks.get(table, {}))) for table, build in (
-        ("title_metrics_1m_parts", columns.title_columns),
-        ("episode_metrics_1m_parts", columns.episode_columns),
-        ("segment_metrics_1m_parts", columns.segment_columns),
-        ("title_first_views_parts", columns.first_view_columns))))
-    await write("pipeline_health_1m_parts", health)
-    if scores:
-        await FEEDBACK.put(scores)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return Batch(
+        offsets={tp: records[-1].offset + 1 for tp, records in fetched.items()},
+        count=sum(map(len, fetched.values())), invalid=invalid,
+        stage_1=(("events_rejected", rejected),
+                 ("events_raw", columns.raw_columns(parts, marks.get("events_raw", {}))),
+                 ("title_events", columns.title_event_columns(parts, marks.get("title_events", {})))),
+        stage_2=tuple((table, build(parts, marks.get(table, {}))) for table, build in (
+            ("title_metrics_1m_parts", columns.title_columns),
+            ("episode_metrics_1m_parts", columns.episode_columns),
+            ("segment_metrics_1m_parts", columns.segment_columns),
+            ("title_first_views_parts", columns.first_view_columns))),
+        health=columns.health_columns(parts, marks.get("pipeline_health_1m_parts", {}), now),
+        scores=columns.feedback_scores(parts, marks.get("title_metrics_1m_parts", {})))
+
+
+async def finish(batch: Batch, consumer) -> None:
+    """Write a prepared batch, then commit its offsets: never committed before written."""
+    try:
+        if batch.invalid:
+            log.info("%d messages rejected; first: %s", len(batch.invalid), batch.invalid[0].detail)
+            await retry("sending dead letters", lambda: send_dead_letters(batch.invalid))
+        # Three stages, each table of a stage written at once on its own connection: events_raw
+        # before the metric tables (it is what de-duplication is rebuilt from after a restart),
+        # pipeline health last (it says the batch is complete).
+        await asyncio.gather(*(write(table, table_columns) for table, table_columns in batch.stage_1))
+        if SETTINGS.fault_pause_s:
+            await asyncio.sleep(SETTINGS.fault_pause_s)      # tests only: hold the batch half written
+        await asyncio.gather(*(write(table, table_columns) for table, table_columns in batch.stage_2))
+        await write("pipeline_health_1m_parts", batch.health)
+        await consumer.commit_written(batch.offsets)
+        progress.batch_done(batch.count)
+        if batch.scores:
+            await FEEDBACK.put(batch.scores)
+    finally:
+        FETCHES.done()
 
 
 @app.agent(input_topics)
 async def ingest_events(stream):  # noqa: ARG001 - the stream subscribes the topics; fetches come whole
-    """Each batch: classify, write every table, then commit its offsets. Never acknowledged unwritten."""
+    """Batches in a two-step pipeline: while one batch is written (I/O, mostly waiting on
+    ClickHouse), the next is classified. Writes and commits stay in fetch order."""
     consumer = app.consumer
-    while True:
-        fetched = await FETCHES.take(BATCH_MAX)
-        count = sum(map(len, fetched.values()))
-        progress.in_flight = count
-        try:
-            await process(fetched)
-            await consumer.commit_written({tp: records[-1].offset + 1 for tp, records in fetched.items()})
-            progress.batch_done(count)
-        except asyncio.CancelledError:
+    writing: asyncio.Future | None = None
+    try:
+        while True:
+            fetched = await FETCHES.take(BATCH_MAX)
+            progress.in_flight += sum(map(len, fetched.values()))
+            batch = await prepare(fetched, writing)
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(finish(batch, consumer))
+    except asyncio.CancelledError:
+        if FETCHES.busy:
             # Stopped in the middle of a batch (e.g. during a ClickHouse outage): leave as a
-            # kill -9 would; nothing of it was committed, the next start replays it.
-            log.warning("stopped in the middle of a batch of %d; exiting without committing it", count)
+            # kill -9 would; what is not written is not committed, the next start replays it.
+            log.warning("stopped with %d batch(es) in flight; exiting without committing them", FETCHES.busy)
             logging.shutdown()
             os._exit(3)
-        finally:
-            FETCHES.done()
+        raise

@@ -19,14 +19,14 @@ class Progress:
         self.started = datetime.now(timezone.utc)
         self.batches = 0
         self.messages = 0
-        self.in_flight = 0                    # messages of the batch being processed, 0 between batches
+        self.in_flight = 0                    # messages taken and not yet written, 0 when idle
         self.last_batch_at: datetime | None = None
         self.retrying: str = ""
 
     def batch_done(self, messages: int) -> None:
         self.batches += 1
         self.messages += messages
-        self.in_flight = 0
+        self.in_flight -= messages
         self.last_batch_at = datetime.now(timezone.utc)
 
     def as_dict(self) -> dict:
