@@ -43,12 +43,12 @@ def test_every_valid_event_takes_the_fast_path_and_both_agree(event):
 
 
 WRONG = st.one_of(st.none(), st.booleans(), st.integers(-2, 10**20), st.floats(allow_nan=False),
-                  st.text(max_size=8), st.lists(st.integers(), max_size=2), st.just({}),
+                  st.text(max_size=8), st.lists(st.integers(-5, 5), max_size=2), st.just({}),
                   st.sampled_from(["2026-01-05 12:00:00Z", "2026-01-05T12:00:00.1234567Z", "2026-01-05T12:00:00+0100",
                                    "2026-01-05T12:00Z", "2026-01-05T12:00:00", "US\n", "", "x" * 65]))
 
 
-@settings(max_examples=600)
+@settings(max_examples=300)
 @given(valid_events(), st.data(), WRONG, TOPICS)
 def test_one_corrupted_field_never_makes_the_paths_disagree(event, data, wrong, topic):
     names = [s.name for s in field_specs(EVENT_TYPES[event["event_type"]])] + ["event_type", "schema_version"]
