@@ -199,7 +199,8 @@ def _precise(part: Part, messages: list, wanted: str, events, micros, kept, type
 
 # --- columns ---------------------------------------------------------------------------------------
 def _stamp(part: Part, n: int) -> list[list]:
-    return [[part.topic] * n, [part.partition] * n, [part.first] * n, [part.last] * n]
+    # the topic as bytes: clickhouse-driver writes bytes as they are, and encodes each str
+    return [[part.topic.encode()] * n, [part.partition] * n, [part.first] * n, [part.last] * n]
 
 
 def _extend(columns: list[list] | None, more: list) -> list[list]:
@@ -223,7 +224,7 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
         out = _extend(out, [
             [e.event_id for e in events], types, [t // 1_000_000 for t in micros], [t % 1_000_000 for t in micros],
             [e.app_id for e in events], [e.user_id or "" for e in events], [e.title_id or "" for e in events],
-            [p.topic] * n, [p.partition] * n, p.accepted[c:], p.values[c:]])  # payload: the bytes as read
+            [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], p.values[c:]])  # payload: the bytes read
     return out
 
 

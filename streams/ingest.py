@@ -148,12 +148,15 @@ async def write(table: str, table_columns: list | None) -> None:
     if table_columns:
         await retry(f"writing {len(table_columns[0])} rows to {table}",
                     in_thread(SINKS[table].write, table_columns))
+        latest: dict = {}
+        for t, p, o in zip(*(table_columns[i] for i in _MARK_COLUMNS[table])):
+            if latest.get((t, p), -1) < o:
+                latest[(t, p)] = o
         marks = memory.high_water.setdefault(table, {})
-        t, p, o = (table_columns[i] for i in _MARK_COLUMNS[table])
-        for tp_offset in zip(t, p, o):
-            tp = tp_offset[:2]
-            if marks.get(tp, -1) < tp_offset[2]:
-                marks[tp] = tp_offset[2]
+        for (t, p), o in latest.items():
+            key = (t.decode() if isinstance(t, bytes) else t, p)     # topics may be written as bytes
+            if marks.get(key, -1) < o:
+                marks[key] = o
 
 
 class Batch(NamedTuple):
