@@ -1,80 +1,254 @@
-"""Worker throughput and freshness on the real stack: `make bench` (or python -m bench.throughput).
+"""Throughput and freshness on the real stack, with the references measured in the same run:
+`make bench` (python -m bench.throughput; --smoke for a quick run; --help for the sizes).
 
-Two runs on fresh namespaces, each with a simulated stream:
-- drain: the stream is in Kafka before the worker starts; how fast one worker brings it all
-  into ClickHouse (its throughput, without a producer competing for the 2 cores);
-- live: the worker runs while the stream is produced as fast as kafka-python can; how long
-  after being sent the last event is in ClickHouse.
+Stages, each on a fresh namespace removed afterwards (topics, Faust's own topics, consumer
+groups, database, Faust data directory):
+
+1. ceiling       bare aiokafka getmany + orjson.loads over the pre-loaded topics; the same + validation
+2. drain-1/-2    the topics pre-loaded, then 1 (and 2) workers: start-up and drain rate separately
+3. peer          ClickHouse 18.16's Kafka engine → MV → SummingMergeTree (episode_start per title-minute)
+4. freshness     one worker under steady load at each rate; probes on every input topic every 250 ms;
+                 the worker's RSS
+5. dedup         streams.dedup.measure_bytes_per_id (bytes of de-duplication memory per remembered id)
+
+Prints one table and writes it all to <results-dir>/<UTC timestamp>.json.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
 
-from kafka import KafkaProducer
-
+from bench import ceiling, drain, freshness, peer, report, stack
+from bench.load import by_topic, preload, simulate
 from infra import services
-from infra.process import ServiceError
 from infra.settings import load
-from infra.topics import admin, create_topics
-from simulator.world import World
-from warehouse.client import connect
-from warehouse.migrate import migrate
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+
+def parse(argv) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__.split("\n\n")[0])
+    p.add_argument("--smoke", action="store_true",
+                   help="small sizes (80,000 messages, one rate of 2,000/s for 3 s, 100,000 ids): checks the harness")
+    p.add_argument("--messages", type=int, help="simulated messages pre-loaded for the ceiling, drain and peer "
+                                                "(default 300,000; smoke 80,000)")
+    p.add_argument("--users-per-day", type=float, default=20_000.0, help="the simulator's audience (default 20,000)")
+    p.add_argument("--rates", help="freshness rates in events/s, comma-separated (default 2000,5000,10000; smoke 2000)")
+    p.add_argument("--no-half-max", action="store_true",
+                   help="skip the freshness run at 50%% of the measured 1-worker drain (on by default, off in smoke)")
+    p.add_argument("--duration", type=float, help="seconds of load per freshness rate (default 25; smoke 3)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="reads of each ceiling; the figure is the median run (default 3; smoke 1)")
+    p.add_argument("--retries", type=int, default=1,
+                   help="runs more of a stage that failed while ClickHouse or Kafka restarted (default 1)")
+    p.add_argument("--dedup-ids", type=int, help="ids for measure_bytes_per_id (default 1,000,000; smoke 100,000)")
+    p.add_argument("--peer-variants", default="viewing,all_topics",
+                   help="what the Kafka engine reads: viewing (drama.viewing), all_topics (the 7 input topics)")
+    p.add_argument("--results-dir", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})")
+    p.add_argument("--clean", action="store_true",
+                   help="only remove what earlier runs left behind (namespaces bench<8 hex digits>), then exit")
+    p.add_argument("--skip", default="",
+                   help="stages to leave out, comma-separated: ceiling,drain,peer,freshness,dedup")
+    args = p.parse_args(argv)
+    args.messages = args.messages or (80_000 if args.smoke else 300_000)
+    args.duration = args.duration or (3.0 if args.smoke else 25.0)
+    args.dedup_ids = args.dedup_ids or (100_000 if args.smoke else 1_000_000)
+    args.rates = [float(r) for r in (args.rates or ("2000" if args.smoke else "2000,5000,10000")).split(",") if r]
+    args.half_max = not (args.no_half_max or args.smoke)
+    args.repeat = 1 if args.smoke else max(1, args.repeat)
+    args.skip = {s for s in args.skip.split(",") if s}
+    return args
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: how busy the 2 cores were (other sessions share them)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
+STACK = (services.ClickHouse, services.Kafka)
+
+
+def stack_pids(base) -> tuple:
+    return tuple(kind(base).pid() for kind in STACK)
+
+
+def restarted(base, before: tuple, wait: float = 180.0) -> bool:
+    """After a failed stage: True if ClickHouse or Kafka stopped or restarted since it began (their
+    PIDs changed) and both answer again within `wait` seconds; then the stage is worth another run."""
+    if stack_pids(base) == before and None not in before:
+        return False
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if None not in stack_pids(base) and all(kind(base).healthy() for kind in STACK):
+            time.sleep(5)  # settled, not just listening
+            return True
+        time.sleep(2)
+    return False
+
+
+def rate_label(rate: float) -> str:
+    return f"{rate / 1000:g}k/s" if rate >= 1000 and rate % 100 == 0 else f"{rate:,.0f}/s"
+
+
+def ensure_stack(base) -> list:
+    """ClickHouse and Kafka up (reused when running, as `make up` leaves them); returns what was started."""
+    started = []
+    for kind in STACK:
+        service = kind(base)
+        already = service.pid() is not None and service.healthy()
+        say(service.up())
+        if not already:
+            started.append(service)
+    return started
+
+
+def dedup_figure(ids: int) -> dict:
+    try:
+        from streams.dedup import measure_bytes_per_id
+    except ImportError as error:
+        return {"ids": ids, "bytes_per_id": None, "error": f"not available: {error!r}"}
+    started = time.monotonic()
+    value = measure_bytes_per_id(ids)
+    return {"ids": ids, "bytes_per_id": round(value, 2), "seconds": round(time.monotonic() - started, 1)}
+
+
+def public(value):
+    """The results without their private parts (keys starting with _), JSON-ready."""
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items() if not str(k).startswith("_")}
+    if isinstance(value, (list, tuple)):
+        return [public(v) for v in value]
+    return value
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.throughput")
-    parser.add_argument("--hours", type=float, default=2.0, help="simulated hours of traffic (default 2)")
-    parser.add_argument("--users-per-day", type=float, default=20_000)
-    args = parser.parse_args(argv)
+    args = parse(argv)
     base = load()
-    for kind in services.STACK[:2]:
-        print(kind(base).up())
-    stream = None
-    for mode in ("drain", "live"):
-        settings = load(namespace=f"bench{uuid.uuid4().hex[:6]}", worker_web_port=6099)
-        create_topics(settings)
-        migrate(settings)
-        if stream is None:
-            world = World(seed=99, start=datetime(2026, 1, 5, tzinfo=timezone.utc), users_per_day=args.users_per_day)
-            stream = list(world.stream(world.start + timedelta(hours=args.hours)))
-            print(f"{len(stream):,} messages simulated")
-        worker = services.Worker(settings)
-        client = connect(settings)
+    if args.clean:
+        ours = ensure_stack(base)
         try:
-            if mode == "live":
-                print(worker.up())
-                time.sleep(8)  # the worker joins its group
-            producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=20,
-                                     batch_size=512 * 1024)
-            started = time.monotonic()
-            for e in stream:
-                producer.send(settings.topic(e.topic), key=e.key, value=e.value)
-            producer.flush()
-            produced = time.monotonic() - started
-            print(f"{mode}: produced in {produced:.1f}s ({len(stream) / produced:,.0f} msg/s)")
-            if mode == "drain":
-                print(worker.up())
-                started = time.monotonic()
-            while (client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] or 0) < len(stream):
-                if time.monotonic() - started > 900:
-                    raise ServiceError(f"{mode}: not all of {len(stream)} processed after 15 minutes")
-                time.sleep(0.2)
-            total = time.monotonic() - started
-            if mode == "drain":
-                print(f"drain: {len(stream):,} events into ClickHouse in {total:.1f}s from the worker's start: "
-                      f"{len(stream) / total:,.0f} events/s for one worker (start-up and group join included)")
-            else:
-                print(f"live: the last event reached ClickHouse {total - produced:.1f}s after it was sent "
-                      f"({len(stream) / total:,.0f} events/s end to end)")
+            left = stack.remove_stray(base, say)
         finally:
-            print(worker.down())
-            connect(base, "default").execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
-            kafka = admin(base)
-            kafka.delete_topics([t for t in kafka.list_topics() if t.startswith(settings.namespace)])
-            kafka.close()
+            for service in reversed(ours):
+                say(service.down())
+        say("nothing left" if not left else f"LEFT: {left}")
+        return 1 if left else 0
+    started_at = datetime.now(timezone.utc)
+    results: dict = {
+        "started_at": started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python -m bench.throughput " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": report.machine(), "git": report.code_version(),
+        "messages": args.messages, "partitions": base.topic_partitions,
+        "options": {"smoke": args.smoke, "users_per_day": args.users_per_day, "rates": args.rates,
+                    "half_max": args.half_max, "duration_s": args.duration, "dedup_ids": args.dedup_ids,
+                    "peer_variants": args.peer_variants, "skip": sorted(args.skip), "repeat": args.repeat,
+                    "retries": args.retries},
+        "errors": {}, "load_average": {},
+    }
+    say(f"machine: {results['machine']}")
+    ours = ensure_stack(base)
+    earlier = stack.stray(base)
+    if earlier:
+        say(f"left by earlier runs (not touched): {earlier}; when no other bench runs, "
+            f"`python -m bench.throughput --clean` removes them")
+    stack.CREATED.clear()
+    results["namespaces"] = stack.CREATED
+
+    def stage(name: str, body):
+        if name.split("-")[0] in args.skip:
+            return None
+        for attempt in range(args.retries + 1):
+            say(f"=== {name}" + (f" (attempt {attempt + 1})" if attempt else ""))
+            t = time.monotonic()
+            before = load_average()
+            pids = stack_pids(base)
+            try:
+                value = body()
+                say(f"=== {name} done in {time.monotonic() - t:.0f}s")
+                return value
+            except Exception as error:  # noqa: BLE001 - one stage failing does not lose the others' figures
+                say(f"=== {name} FAILED: {error}\n{traceback.format_exc()}")
+                if attempt == args.retries or not restarted(base, pids):
+                    results["errors"][name] = f"{type(error).__name__}: {error}"
+                    return None
+                results.setdefault("retried", {})[name] = f"{type(error).__name__}: {error}"
+                say(f"=== {name}: ClickHouse or Kafka restarted during the stage (another session's outage "
+                    f"test?); both answer again, so the stage runs once more")
+            finally:
+                results["load_average"][name] = [before, load_average()]
+
+    try:
+        say(f"simulating {args.messages:,} messages")
+        messages = simulate(args.messages, users_per_day=args.users_per_day)
+        results["by_topic"] = by_topic(messages)
+
+        def run_ceiling():
+            with stack.Namespace(base, "ceiling", say) as ns:
+                loaded = preload(ns.settings, messages)
+                say(f"[ceiling] pre-loaded {len(messages):,} messages in {loaded['seconds']:.1f}s "
+                    f"({loaded['msgs_per_s']:,}/s)")
+                out = ceiling.measure(ns.settings, len(messages), repeat=args.repeat)
+                if out["validated"].get("error"):
+                    results["errors"]["ceiling-validated"] = out["validated"]["error"]
+                say(f"[ceiling] bare {out['bare']['msgs_per_s']:,} msg/s; with validation "
+                    f"{out['validated']['msgs_per_s'] or out['validated'].get('error')} msg/s")
+                return {**out, "preload": loaded, "namespace": ns.namespace}
+
+        results["ceiling"] = stage("ceiling", run_ceiling)
+        drains = {}
+        for workers in (1, 2):
+            d = stage(f"drain-{workers}", lambda workers=workers: drain.run(base, messages, workers, say))
+            if d:
+                drains[str(workers)] = d
+        if drains.get("1", {}).get("msgs_per_s") and drains.get("2", {}).get("msgs_per_s"):
+            drains["ratio_2_vs_1"] = round(drains["2"]["msgs_per_s"] / drains["1"]["msgs_per_s"], 3)
+        results["drain"] = drains
+        worker_starts = drains.get("1", {}).get("_episode_starts")
+        variants = tuple(v for v in args.peer_variants.split(",") if v)
+        results["peer"] = stage("peer", lambda: peer.run(base, messages, worker_starts, variants, say))
+
+        rates = [(rate_label(r), r) for r in args.rates]
+        one_worker = drains.get("1", {}).get("msgs_per_s")
+        if args.half_max:
+            if one_worker:
+                rates.append((f"50% of 1-worker max ({one_worker / 2:,.0f}/s)", round(one_worker / 2)))
+            else:
+                results["errors"]["freshness-half-max"] = "no 1-worker drain figure to take 50% of"
+        results["freshness"] = stage("freshness", lambda: freshness.run(base, rates, args.duration, say,
+                                                                         users_per_day=args.users_per_day))
+        results["dedup"] = stage("dedup", lambda: dedup_figure(args.dedup_ids)) or (
+            {"error": results["errors"].get("dedup", "skipped")})
+    finally:
+        results["leftovers"] = stack.leftovers(base, stack.CREATED)
+        for service in reversed(ours):
+            say(service.down())
+
+    results["finished_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    results["targets"] = report.targets(results)
+    text = report.table(results)
+    results["table"] = text
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(public(results), indent=2, default=str) + "\n")
+    print()
+    print(text)
+    print(f"\nwritten to {path}")
+    if results["errors"] or results["leftovers"]:
+        print(f"errors: {results['errors']}; left behind: {results['leftovers']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,88 @@
+"""The ceiling: what a bare aiokafka consumer in one Python process reads from the same
+pre-loaded topics (AIOKafkaConsumer, `getmany` of all partitions, no group, from the earliest
+offset), parsing every value with orjson; and the same loop also validating every message."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from infra.settings import Settings
+from schemas import validate as validation
+from schemas.topics import INPUT_TOPICS
+
+
+def validator_name() -> str:
+    if hasattr(validation, "validate_batch"):
+        return "schemas.validate.validate_batch(values, topic) per fetched batch"
+    return "schemas.validate.validate(value, topic) per message"
+
+
+def validate_values(values: list[bytes], topic: str):
+    """The validator as the ceiling calls it, the one place to change when its API does: the
+    batch validator when schemas.validate has one, else validate() per message. `topic` is the
+    contract topic (no namespace)."""
+    batch = getattr(validation, "validate_batch", None)
+    if batch is not None:
+        return batch(values, topic)
+    check = validation.validate
+    return [check(value, topic) for value in values]
+
+
+def parse_only(values: list[bytes], topic: str) -> None:  # noqa: ARG001 - same signature as with_validation
+    loads = orjson.loads
+    for value in values:
+        loads(value)
+
+
+def with_validation(values: list[bytes], topic: str) -> None:
+    parse_only(values, topic)
+    validate_values(values, topic)
+
+
+async def _consume(settings: Settings, expected: int, handle, timeout: float) -> dict:
+    contract = {settings.topic(name): name for name in INPUT_TOPICS}
+    consumer = AIOKafkaConsumer(*contract, bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    begin = time.monotonic()
+    await consumer.start()
+    try:
+        started = time.monotonic()
+        seen = 0
+        while seen < expected:
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"read {seen} of {expected} messages in {timeout:.0f}s")
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batches.items():
+                handle([r.value for r in records], contract[tp.topic])
+                seen += len(records)
+        seconds = time.monotonic() - started
+    finally:
+        await consumer.stop()
+    return {"messages": seen, "seconds": round(seconds, 3), "msgs_per_s": round(seen / seconds),
+            "start_seconds": round(started - begin, 3)}
+
+
+def median_of(runs: list[dict]) -> dict:
+    """The run with the median rate (a short read is easily disturbed on a shared 2-core machine),
+    with every run's rate beside it."""
+    ordered = sorted(runs, key=lambda run: run["msgs_per_s"])
+    return {**ordered[len(ordered) // 2], "runs": len(runs), "all_msgs_per_s": [run["msgs_per_s"] for run in runs]}
+
+
+def measure(settings: Settings, expected: int, repeat: int = 3, timeout: float = 600.0) -> dict:
+    """Both ceilings over the namespace's pre-loaded input topics, each read `repeat` times
+    (alternating); each figure is the median run."""
+    bare, validated, error = [], [], None
+    for _ in range(repeat):
+        bare.append(asyncio.run(_consume(settings, expected, parse_only, timeout)))
+        if error is None:
+            try:
+                validated.append(asyncio.run(_consume(settings, expected, with_validation, timeout)))
+            except Exception as failure:  # noqa: BLE001 - e.g. a validator whose API changed: the bare figure stands
+                error = f"{type(failure).__name__}: {failure}"
+    checked = median_of(validated) if validated and error is None else {"msgs_per_s": None, "error": error}
+    checked["validator"] = validator_name()
+    return {"bare": median_of(bare), "validated": checked}

@@ -1,0 +1,79 @@
+"""Worker drain: the topics are pre-loaded, then N workers start on the namespace.
+
+start-up = from starting the worker processes to the first rows visible
+           (`SELECT sum(events_in) FROM pipeline_health_1m` > 0): process start, group join,
+           state restored from ClickHouse, first batch written;
+drain    = events processed from that moment until the sum reaches the number of messages,
+           divided by that time.
+"""
+from __future__ import annotations
+
+import time
+
+from bench.load import preload
+from bench.stack import Namespace
+from infra.process import ServiceError
+from infra.settings import Settings
+from warehouse.client import connect
+
+POLL_S = 0.1
+
+
+def events_in(client) -> int:
+    return client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] or 0
+
+
+def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.0) -> dict:
+    total = len(messages)
+    with Namespace(base, f"drain-{workers}", say) as ns:
+        loaded = preload(ns.settings, messages)
+        say(f"[drain-{workers}] pre-loaded {total:,} messages in {loaded['seconds']:.1f}s; "
+            f"starting {workers} worker(s)")
+        client = connect(ns.settings)
+        started = time.monotonic()
+        ns.start_workers(workers)
+        healthy = time.monotonic() - started
+        first = None
+        next_report = time.monotonic() + 10
+        while True:
+            done = events_in(client)
+            now = time.monotonic()
+            if first is None and done > 0:
+                first = (now, done)
+                say(f"[drain-{workers}] first rows visible {now - started:.1f}s after the start ({done:,} events)")
+            if done >= total:
+                break
+            if now - started > timeout:
+                raise ServiceError(f"drain with {workers} worker(s): {done:,} of {total:,} after {timeout:.0f}s")
+            if now > next_report:
+                say(f"[drain-{workers}] {done:,} / {total:,} events")
+                next_report = now + 10
+                ns.check_workers()
+            time.sleep(POLL_S)
+        first_at, first_done = first
+        seconds = now - first_at
+        result = {
+            "workers": workers, "namespace": ns.namespace, "messages": total, "preload": loaded,
+            "healthy_s": round(healthy, 2),
+            "startup_s": round(first_at - started, 2),
+            "first_visible_events": first_done,
+            "drain_s": round(seconds, 2),
+            "msgs_per_s": round((total - first_done) / seconds) if seconds > 0 else None,
+            "total_s": round(now - started, 2),
+            "end_to_end_msgs_per_s": round(total / (now - started)),
+            "events_in": done,
+        }
+        health = client.execute("SELECT sum(accepted), sum(duplicates), sum(rejected), sum(late) "
+                                "FROM pipeline_health_1m")[0]
+        result.update(dict(zip(("accepted", "duplicates", "rejected", "late"), health)))
+        if workers == 1:
+            result["_episode_starts"] = {  # for the peer's comparison; not written to the JSON
+                (title, minute): n for title, minute, n in client.execute(
+                    "SELECT title_id, toUInt32(window_start), episode_starts FROM title_metrics_1m "
+                    "WHERE episode_starts > 0")}
+        client.disconnect()
+        if result["msgs_per_s"] is None:
+            raise ServiceError(f"drain with {workers} worker(s): all {total:,} events became visible at once "
+                               f"(one batch); pre-load more messages (--messages) to see a drain rate")
+        say(f"[drain-{workers}] {result['msgs_per_s']:,} msg/s after a start-up of {result['startup_s']:.1f}s")
+        return result

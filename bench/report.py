@@ -1,0 +1,182 @@
+"""The machine the figures come from, and the one table `make bench` prints."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+
+from bench.peer import excl_text
+from infra.settings import ROOT
+from schemas.topics import INPUT_TOPICS
+
+DRAIN_TARGET = 0.5          # worker drain ≥ 50% of the ceiling
+P99_TARGET_S = 2.0          # p99 freshness < 2 s on every topic …
+P99_TARGET_RATE = 5000      # … at 5k events/s
+PRODUCER_SHORT = 0.95       # a freshness run whose producer sent under 95% of its target rate is flagged
+
+
+def code_version() -> dict:
+    """The commit the figures were measured on (the worker changes often), read-only git calls."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    try:
+        return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory_kb = 0
+    try:
+        with open("/proc/meminfo") as meminfo:
+            memory_kb = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:")), 0)
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu_model": model, "memory_gib": round(memory_kb / 1024 ** 2, 1),
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+def num(value, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}{unit}"
+
+
+def pct(part, whole) -> str:
+    return f"{100 * part / whole:.0f}%" if part is not None and whole else "—"
+
+
+def met(ok) -> str:
+    return "—" if ok is None else ("met" if ok else "NOT met")
+
+
+def targets(results: dict) -> dict:
+    """The two targets, judged from the figures of this run."""
+    out = {}
+    ceiling = (results.get("ceiling") or {}).get("bare", {}).get("msgs_per_s")
+    drain = ((results.get("drain") or {}).get("1") or {}).get("msgs_per_s")
+    out["drain_ge_50pct_ceiling"] = {
+        "target": f"1-worker drain ≥ {DRAIN_TARGET:.0%} of the ceiling (aiokafka + orjson)",
+        "value": round(drain / ceiling, 3) if drain and ceiling else None,
+        "met": (drain / ceiling >= DRAIN_TARGET) if drain and ceiling else None}
+    runs = (results.get("freshness") or {}).get("rates", [])
+    at = next((r for r in runs if r["target_per_s"] == P99_TARGET_RATE), None)
+    if at is None:
+        out["p99_lt_2s_at_5k"] = {"target": f"p99 freshness < {P99_TARGET_S:g} s on every topic at "
+                                            f"{P99_TARGET_RATE:,} events/s", "value": None, "met": None}
+    else:
+        worst = max((t.get("p99_s", float("inf")) if not t["missing"] else float("inf"))
+                    for t in at["topics"].values())
+        out["p99_lt_2s_at_5k"] = {"target": f"p99 freshness < {P99_TARGET_S:g} s on every topic at "
+                                            f"{P99_TARGET_RATE:,} events/s",
+                                  "value": worst if worst != float("inf") else None, "met": worst < P99_TARGET_S}
+    return out
+
+
+def table(results: dict) -> str:
+    """One Markdown table: every figure of the run, with its reference and target beside it."""
+    m = results["machine"]
+    rows: list[tuple[str, str, str]] = []
+    errors = results.get("errors", {})
+    ceiling = results.get("ceiling") or {}
+    bare = ceiling.get("bare", {}).get("msgs_per_s")
+    validated = ceiling.get("validated", {}).get("msgs_per_s")
+    n = results["messages"]
+    goals = results.get("targets", {})
+
+    if ceiling:
+        runs = ceiling["bare"].get("all_msgs_per_s", [])
+        rows.append(("ceiling: bare aiokafka getmany (all partitions, no group) + orjson.loads",
+                     f"{num(bare)} msg/s", f"{n:,} msgs in {ceiling['bare']['seconds']:.1f}s; median of "
+                     f"{len(runs)} reads ({', '.join(num(r) for r in runs)})"))
+        short = ceiling["validated"]["validator"].split("(")[0].rsplit(".", 1)[-1] + "()"
+        rows.append((f"ceiling with validation: same loop + {short}",
+                     f"{num(validated)} msg/s" if validated else "failed",
+                     f"{ceiling['validated']['validator']}; "
+                     + (f"{pct(validated, bare)} of the ceiling; median of "
+                        f"{len(ceiling['validated']['all_msgs_per_s'])} reads" if validated
+                        else ceiling["validated"]["error"])))
+    else:
+        rows.append(("ceiling", "failed", errors.get("ceiling", "")))
+    drains = results.get("drain") or {}
+    for workers in ("1", "2"):
+        d = drains.get(workers)
+        name = f"worker drain, {workers} worker{'s' if workers == '2' else ''}"
+        if not d:
+            rows.append((name, "failed", errors.get(f"drain-{workers}", "")))
+            continue
+        detail = (f"{pct(d['msgs_per_s'], bare)} of the ceiling, "
+                  f"{pct(d['msgs_per_s'], validated)} of ceiling+validation; "
+                  f"start-up to first rows {d['startup_s']:.1f}s, drain {d['drain_s']:.1f}s")
+        if workers == "1":
+            goal = goals.get("drain_ge_50pct_ceiling", {})
+            detail += f"; target ≥ 50% of the ceiling: {met(goal.get('met'))}"
+        else:
+            detail += f"; 2-vs-1: {drains['ratio_2_vs_1']:.2f}×" if drains.get("ratio_2_vs_1") else ""
+        rows.append((name, f"{num(d['msgs_per_s'])} msg/s", detail))
+    peer = results.get("peer") or {}
+    for label, what in (("viewing", "drama.viewing"), ("all_topics", "all 7 input topics")):
+        p = peer.get(label)
+        if not p:
+            if "peer" in errors:
+                rows.append((f"peer: ClickHouse Kafka engine, {what}", "failed", errors["peer"]))
+            continue
+        rows.append((f"peer: ClickHouse Kafka engine → MV → SummingMergeTree, {what} ({p['messages']:,} msgs)",
+                     f"{num(p['rows_per_s_incl_flush'])} rows/s incl. flush; {excl_text(p)} excl.",
+                     f"CREATE → all counted {p['seconds_incl_flush']:.2f}s, {len(p['flushes'])} insert(s); "
+                     f"excl.: {p['excl_short']}; episode_starts {p['episode_starts']:,}: = messages "
+                     f"{p['matches_messages']}, = worker's title_metrics_1m {p['matches_worker']}"))
+    fresh = results.get("freshness") or {}
+    if not fresh and "freshness" in errors:
+        rows.append(("freshness", "failed", errors["freshness"]))
+    for r in fresh.get("rates", []):
+        produced = r["producer"]
+        head = (f"freshness @ {r['label']}: producer sent {num(produced['achieved_per_s'])}/s "
+                f"(target {num(r['target_per_s'])}/s) for {produced['send_seconds']:.0f}s")
+        rss = r.get("worker_rss") or {}
+        notes = [f"all acknowledged {produced['ack_tail_s']:.2f}s after the last send"]
+        if produced["achieved_per_s"] < PRODUCER_SHORT * r["target_per_s"]:
+            notes.append("PRODUCER BELOW TARGET: the load generator (on the same cores) set this rate, not the worker")
+        if r["target_per_s"] == P99_TARGET_RATE:
+            notes.append("target p99 < 2 s on every topic: " + met(goals["p99_lt_2s_at_5k"]["met"]))
+        if r["drain_after"]["timed_out"]:
+            notes.append("NOT DRAINED after the run")
+        rows.append((head, f"worker RSS {rss.get('end_mb', '—')} MB (max {rss.get('max_mb', '—')})", "; ".join(notes)))
+        for topic in INPUT_TOPICS:
+            t = r["topics"][topic]
+            if "p50_s" in t:
+                value = f"p50 {t['p50_s']:.2f} · p95 {t['p95_s']:.2f} · p99 {t['p99_s']:.2f} · max {t['max_s']:.2f} s"
+            else:
+                value = "no probe seen"
+            rows.append((f"  {topic} → {t['visible_in']}", value,
+                         f"{t['seen']} probes" + (f", {t['missing']} NOT visible" if t["missing"] else "")))
+    dedup = results.get("dedup") or {}
+    rows.append(("de-duplication memory per remembered event id",
+                 f"{dedup['bytes_per_id']:.1f} bytes" if dedup.get("bytes_per_id") is not None
+                 else dedup.get("error", "—"),
+                 f"streams.dedup.measure_bytes_per_id({dedup['ids']:,})" if dedup.get("ids") else ""))
+    if results.get("retried"):
+        rows.append(("stages run again (ClickHouse or Kafka restarted under them)", ", ".join(results["retried"]),
+                     "; ".join(f"{k}: {v}" for k, v in results["retried"].items())))
+    left = results.get("leftovers")
+    rows.append(("left behind (topics, groups, databases, data dirs)", "nothing" if left == [] else str(left), ""))
+
+    width = [max(len(r[i]) for r in rows + [("figure", "result", "detail")]) for i in range(3)]
+    git = results.get("git") or {}
+    header = (f"drama-loop bench, {results['started_at']} — {m['nproc']} × {m['cpu_model']}, {m['memory_gib']} GiB — "
+              f"{n:,} simulated messages on {len(INPUT_TOPICS)} topics × {results['partitions']} partitions — "
+              f"code {git.get('commit', '?')}{' + uncommitted changes' if git.get('dirty') else ''}")
+    loads = [x for pair in (results.get("load_average") or {}).values() for x in pair if x is not None]
+    if loads:
+        header += f" — 1-min load average {min(loads):.1f}–{max(loads):.1f} during the run"
+    lines = [header, "",
+             "| " + " | ".join(h.ljust(w) for h, w in zip(("figure", "result", "detail"), width)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in width) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, width)) + " |" for r in rows]
+    return "\n".join(lines)

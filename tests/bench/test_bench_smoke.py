@@ -1,0 +1,83 @@
+"""`python -m bench.throughput --smoke` on the real stack: every figure is there and sane, and the
+run leaves nothing behind (topics, consumer groups, databases, Faust data directories)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from infra.settings import ROOT, load
+from infra.topics import admin
+from schemas.topics import INPUT_TOPICS
+from warehouse.client import connect
+
+
+@pytest.mark.stack
+def test_smoke_run_reports_every_figure_and_leaves_nothing(stack, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "bench.throughput", "--smoke", "--results-dir", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=400)
+    output = run.stdout + run.stderr
+    written = sorted(tmp_path.glob("*.json"))
+    assert len(written) == 1, output[-5000:]
+    r = json.loads(written[0].read_text())
+    assert run.returncode == 0, f"errors: {r['errors']}\n{output[-5000:]}"
+    assert r["errors"] == {}
+
+    # the machine, in the JSON and in the table's header
+    assert r["machine"]["nproc"] >= 1 and r["machine"]["cpu_model"] and r["machine"]["memory_gib"] > 0
+    assert "| figure" in run.stdout and r["machine"]["cpu_model"] in run.stdout
+
+    # 1. the ceilings
+    n = r["messages"]
+    assert r["ceiling"]["bare"]["messages"] == n and r["ceiling"]["bare"]["msgs_per_s"] > 0
+    assert r["ceiling"]["validated"]["messages"] == n and r["ceiling"]["validated"]["msgs_per_s"] > 0
+
+    # 2. worker drain, 1 and 2 workers: start-up apart from the drain rate, every event counted once
+    for workers in ("1", "2"):
+        d = r["drain"][workers]
+        assert d["msgs_per_s"] > 0 and d["startup_s"] > 0 and d["drain_s"] > 0, d
+        assert d["events_in"] == n and d["accepted"] == n and d["rejected"] == 0, d
+    assert r["drain"]["ratio_2_vs_1"] > 0
+
+    # 3. the peer counts what the messages (and the worker's title_metrics_1m) say
+    for label in ("viewing", "all_topics"):
+        p = r["peer"][label]
+        assert p["rows_per_s_incl_flush"] > 0 and p["seconds_incl_flush"] > 0, p
+        assert p["matches_messages"] is True and p["matches_worker"] is True, p
+        assert p["episode_starts"] == p["expected_episode_starts"] > 0
+        assert p["excl_method"]
+
+    # 4. freshness: percentiles on every input topic, none lost, the producer measured
+    rates = r["freshness"]["rates"]
+    assert rates
+    for rate in rates:
+        assert rate["producer"]["achieved_per_s"] > 0 and rate["producer"]["acked"] == rate["producer"]["messages"]
+        assert not rate["drain_after"]["timed_out"]
+        assert set(rate["topics"]) == set(INPUT_TOPICS)
+        for topic, t in rate["topics"].items():
+            assert t["seen"] > 0 and t["missing"] == 0, (topic, t)
+            assert 0 < t["p50_s"] <= t["p95_s"] <= t["p99_s"] <= t["max_s"], (topic, t)
+        # 5. the worker's RSS during the run
+        assert rate["worker_rss"]["max_mb"] > 0
+    assert r["freshness"]["worker_rss"]["max_mb"] > 0
+    dedup = r["dedup"]
+    assert (dedup.get("bytes_per_id") or 0) > 0 or dedup["error"].startswith("not available"), dedup
+    assert set(r["targets"]) == {"drain_ge_50pct_ceiling", "p99_lt_2s_at_5k"}
+
+    # nothing left of the namespaces it used (checked here, not only by the harness itself)
+    namespaces = r["namespaces"]
+    assert len(namespaces) == 5 and r["leftovers"] == []
+    kafka = admin(stack)
+    try:
+        topics = [t for t in kafka.list_topics() if any(ns in t for ns in namespaces)]
+        groups = [g["group_id"] for g in kafka.list_groups() if any(ns in g["group_id"] for ns in namespaces)]
+    finally:
+        kafka.close()
+    databases = [db for (db,) in connect(stack, "default").execute("SHOW DATABASES")
+                 if any(ns in db for ns in namespaces)]
+    in_checkout = [p.name for p in ROOT.iterdir() if any(ns in p.name for ns in namespaces)]
+    faust_dirs = [str(d) for ns in namespaces for d in (getattr(load(namespace=ns), "faust_app_dir", None),) if d
+                  and d.exists()]
+    assert (topics, groups, databases, in_checkout, faust_dirs) == ([], [], [], [], [])
