@@ -1,14 +1,17 @@
 """Worker drain: the topics are pre-loaded, then N workers start on the namespace.
 
 start-up = from starting the worker processes to the first rows visible
-           (`SELECT sum(events_in) FROM pipeline_health_1m` > 0): process start, group join,
-           state restored from ClickHouse, first batch written;
+           (`SELECT sum(events_in) FROM pipeline_health_1m` > 0) or, with several workers,
+           to the end of the last rebalance (the last "Worker ready" in their logs), whichever
+           is later: process start, group join, state restored from ClickHouse, first batch;
 drain    = events processed from that moment until the sum reaches the number of messages,
            divided by that time.
 """
 from __future__ import annotations
 
+import re
 import time
+from datetime import datetime
 
 from bench.load import preload
 from bench.stack import Namespace
@@ -17,6 +20,16 @@ from infra.settings import Settings
 from warehouse.client import connect
 
 POLL_S = 0.1
+
+
+READY = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\].*Worker ready", re.M)
+
+
+def last_ready(workers) -> float | None:
+    """Wall-clock time of the last "Worker ready" (a rebalance completed) in the workers' logs."""
+    times = [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+             for w in workers if w.log.exists() for m in READY.finditer(w.log.read_text(errors="replace"))]
+    return max(times, default=None)
 
 
 def events_in(client) -> int:
@@ -34,10 +47,12 @@ def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.
         ns.start_workers(workers)
         healthy = time.monotonic() - started
         first = None
+        series = []                                   # (wall clock, monotonic, events in)
         next_report = time.monotonic() + 10
         while True:
             done = events_in(client)
             now = time.monotonic()
+            series.append((time.time(), now, done))
             if first is None and done > 0:
                 first = (now, done)
                 say(f"[drain-{workers}] first rows visible {now - started:.1f}s after the start ({done:,} events)")
@@ -51,6 +66,11 @@ def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.
                 ns.check_workers()
             time.sleep(POLL_S)
         first_at, first_done = first
+        ready = last_ready(ns.workers)
+        if ready is not None and workers > 1:         # the group settled after the first rows
+            after = [(m, d) for wall, m, d in series if wall >= ready]
+            if after and after[0][0] > first_at and after[0][1] < total:
+                first_at, first_done = after[0]
         seconds = now - first_at
         result = {
             "workers": workers, "namespace": ns.namespace, "messages": total, "preload": loaded,
