@@ -10,25 +10,27 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from infra.settings import Settings
-from schemas import validate as validation
+from schemas.compiled import accept_all
 from schemas.topics import INPUT_TOPICS
+from schemas.validate import validate
 
 
 def validator_name() -> str:
-    if hasattr(validation, "validate_batch"):
-        return "schemas.validate.validate_batch(values, topic) per fetched batch"
-    return "schemas.validate.validate(value, topic) per message"
+    return ("schemas.compiled.accept_all(values, topic) per fetched batch (the worker's compiled path), "
+            "schemas.validate.validate for what it leaves")
 
 
-def validate_values(values: list[bytes], topic: str):
-    """The validator as the ceiling calls it, the one place to change when its API does: the
-    batch validator when schemas.validate has one, else validate() per message. `topic` is the
-    contract topic (no namespace)."""
-    batch = getattr(validation, "validate_batch", None)
-    if batch is not None:
-        return batch(values, topic)
-    check = validation.validate
-    return [check(value, topic) for value in values]
+def validate_values(values: list[bytes], topic: str) -> int:
+    """The validator as the worker runs it, the one place to change when its API does: the
+    compiled path over the batch, the precise validator for what it leaves. `topic` is the
+    contract topic (no namespace). Returns how many the compiled path accepted."""
+    _, _, kept = accept_all(values, topic)
+    if len(kept) < len(values):
+        fast = set(kept)
+        for n, value in enumerate(values):
+            if n not in fast:
+                validate(value, topic)
+    return len(kept)
 
 
 def parse_only(values: list[bytes], topic: str) -> None:  # noqa: ARG001 - same signature as with_validation
