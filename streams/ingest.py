@@ -223,13 +223,19 @@ async def ingest_events(stream):  # noqa: ARG001 - the stream subscribes the top
     ClickHouse), the next is classified. Writes and commits stay in fetch order."""
     consumer = app.consumer
     writing: asyncio.Future | None = None
+    clock = time.monotonic
     try:
         while True:
+            started = clock()
             fetched = await FETCHES.take(BATCH_MAX)
+            taken = clock()
             progress.in_flight += sum(map(len, fetched.values()))
             batch = await prepare(fetched, writing)
+            prepared = clock()
             if writing is not None:
                 await writing
+            progress.spent(waiting_for_fetches=taken - started, preparing=prepared - taken,
+                           waiting_for_writes=clock() - prepared)
             writing = asyncio.ensure_future(finish(batch, consumer))
     except asyncio.CancelledError:
         if FETCHES.busy:

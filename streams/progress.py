@@ -22,6 +22,11 @@ class Progress:
         self.in_flight = 0                    # messages taken and not yet written, 0 when idle
         self.last_batch_at: datetime | None = None
         self.retrying: str = ""
+        self.seconds: dict[str, float] = {}   # where the agent's time went: fetches, preparing, writes
+
+    def spent(self, **seconds: float) -> None:
+        for name, value in seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + value
 
     def batch_done(self, messages: int) -> None:
         self.batches += 1
@@ -32,7 +37,7 @@ class Progress:
     def as_dict(self) -> dict:
         return {"status": "retrying" if self.retrying else "ok", "retrying": self.retrying,
                 "started": self.started.isoformat(), "batches": self.batches, "messages": self.messages,
-                "in_flight": self.in_flight,
+                "in_flight": self.in_flight, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
                 "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
 
 
