@@ -81,12 +81,21 @@ def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
     settings = pipeline()
     client = connect(settings)
     golden.replay_profiles(settings, client)
+    # A first part while ClickHouse is up, so the worker holds every partition's memory and the
+    # outage hits the writes themselves, not only the first restore from ClickHouse.
+    first, rest = chunks(golden.messages(2) + golden.messages(3), 2)
+    golden.produce(settings, first)
+    wait = time.monotonic() + 120
+    while (client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] or 0) < \
+            len(golden.messages(1)) + len(first):
+        assert time.monotonic() < wait, "the first part was not processed in time"
+        time.sleep(0.2)
     clickhouse = services.ClickHouse(stack)
     group = f"drama-loop-{settings.namespace}"
     try:
         clickhouse.down()
         before = committed(settings, group)
-        golden.produce(settings, golden.messages(2) + golden.messages(3))
+        golden.produce(settings, rest)
         time.sleep(8)                                   # the worker retries with backoff meanwhile
         assert pipeline.workers[0].pid() is not None, "the worker died while ClickHouse was down"
         port = pipeline.workers[0].settings.worker_web_port
