@@ -14,6 +14,7 @@ Aggregates are plain lists keyed by tuples; columns are built directly, no dict 
 from __future__ import annotations
 
 import bisect
+from itertools import compress
 from datetime import datetime, timedelta
 from operator import attrgetter
 from types import SimpleNamespace
@@ -107,7 +108,8 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     part = Part(topic, partition, [m.offset for m in messages])
     wanted = contract_topic(topic, namespace)
     # 1. Every field rule, compiled; what the fast path leaves, the precise validator decides.
-    events, micros, kept = accept_all([m.value for m in messages], wanted)
+    raw = [m.value for m in messages]
+    events, micros, kept = accept_all(raw, wanted)
     types = [TYPE_OF[type(e)] for e in events]
     if len(kept) < len(messages):
         events, micros, kept, types = _precise(part, messages, wanted, events, micros, kept, types)
@@ -150,16 +152,20 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     alive = stamps >= cutoff
     memory.table.add(digests(list(batch_ids))[alive], stamps[alive], cutoff)
     # 4. The accepted first sightings, in parallel lists.
-    offsets = [messages[n].offset for n in kept]
-    values = [messages[n].value for n in kept]
+    if len(kept) == len(messages):
+        offsets, values = part.offsets, raw
+    else:
+        offsets, values = [part.offsets[n] for n in kept], [raw[n] for n in kept]
     flags = [False] * len(kept)
     for n in late:
         flags[n] = True
     if duplicates:
         part.duplicates = [offsets[n] for n in duplicates]
-        keep = sorted(set(range(len(kept))) - set(duplicates))
+        keep = [True] * len(kept)
+        for n in duplicates:
+            keep[n] = False
         offsets, values, events, micros, types, flags = (
-            [column[n] for n in keep] for column in (offsets, values, events, micros, types, flags))
+            list(compress(column, keep)) for column in (offsets, values, events, micros, types, flags))
     part.accepted, part.values, part.events, part.micros, part.late = offsets, values, events, micros, flags
     part.types = types
     for n, etype in enumerate(types):
