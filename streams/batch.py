@@ -25,12 +25,11 @@ import numpy as np
 from schemas.compiled import STRUCTS, TYPE_OF, accept_all
 from schemas.validate import Accepted, validate
 from streams.dedup import digests
-from streams.state import UNKNOWN_SEGMENT, PartitionMemory
+from streams.state import MINUTE_US, UNKNOWN_SEGMENT, PartitionMemory
 from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
 
 ALLOWED_LATENESS = timedelta(seconds=3600)
 HOOK_MS = 3000           # the "golden three seconds" of a teaser
-MINUTE_US = 60_000_000
 EPOCH = datetime(1970, 1, 1)
 CONTENT_TYPES = ("script_created", "episode_released", "title_launched")
 SEGMENT_TYPES = frozenset(("episode_start", "purchase", "ad_impression"))

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from schemas.topics import DLQ, INPUT_TOPICS, USERS
 from streams import batch as columns
 from streams.app import FETCHES, SETTINGS, app
-from streams.progress import in_thread, progress, retry
+from streams.progress import in_thread, progress, retry, retry_blocking
 from streams.state import held_ids, restore_high_water, restore_partition, restore_profiles
 from streams.trends import FEEDBACK
 from warehouse.client import connect
@@ -61,15 +61,15 @@ class Memory:
         self.high_water = None
         self.last_parts = {}
 
-    def must_restore(self, firsts: dict) -> bool:
-        return any(tp not in self.partitions or first < (self.partitions[tp].next_offset or 0)
-                   for tp, first in firsts.items())
+    def missing(self, firsts: dict) -> dict:
+        """The partitions of a batch to rebuild from ClickHouse: not in memory, or fetched from
+        before where their memory ends (tp → first offset)."""
+        return {tp: first for tp, first in firsts.items()
+                if tp not in self.partitions or first < (self.partitions[tp].next_offset or 0)}
 
     def ensure(self, firsts: dict) -> None:
-        """Rebuild what is missing for this batch's partitions from ClickHouse (blocking): a
-        partition not in memory, or one whose fetch starts before where its memory ends."""
-        missing = {tp: first for tp, first in firsts.items()
-                   if tp not in self.partitions or first < (self.partitions[tp].next_offset or 0)}
+        """Rebuild what `missing` names, and the profiles and marks if gone (blocking)."""
+        missing = self.missing(firsts)
         if not missing and self.profiles is not None and self.high_water is not None:
             return
         client = connect(SETTINGS)
@@ -94,21 +94,17 @@ class Memory:
         ids = [i for i in ids if i not in seen]
         if not ids:
             return seen
-        delay = 0.5
-        while True:
-            try:
-                if self.client is None:
-                    self.client = connect(SETTINGS)
-                found = held_ids(self.client, topic, partition, ids)
-                progress.retrying = ""
-                return found | seen
-            except Exception as error:  # noqa: BLE001 - blocking in the classifying thread, never skipped
-                if self.client is not None:
-                    self.client.disconnect()
-                self.client = None
-                progress.retrying = f"confirming duplicates in events_raw: {error}"
-                time.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        return seen | retry_blocking("confirming duplicates in events_raw", lambda: self._held(topic, partition, ids))
+
+    def _held(self, topic: str, partition: int, ids: list[str]) -> set:
+        if self.client is None:
+            self.client = connect(SETTINGS)
+        try:
+            return held_ids(self.client, topic, partition, ids)
+        except Exception:
+            self.client.disconnect()      # rebuilt on the next attempt
+            self.client = None
+            raise
 
     def classify(self, fetched: dict) -> list:
         """The fetch's partitions, profiles first (a profile and its user's events fetched
@@ -173,7 +169,7 @@ class Batch(NamedTuple):
 async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
     """Classify a fetch and build its columns, while the previous batch may still be writing."""
     firsts = {(tp.topic, tp.partition): records[0].offset for tp, records in fetched.items()}
-    if writing is not None and memory.must_restore(firsts):
+    if writing is not None and memory.missing(firsts):
         await writing                       # a restore reads ClickHouse: everything before it must be there
     await retry("restoring state from ClickHouse", in_thread(memory.ensure, firsts))
     parts = await in_thread(memory.classify, fetched)()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
 
 RETRY_MAX_SECONDS = 30.0
@@ -44,6 +45,13 @@ class Progress:
 progress = Progress()
 
 
+def _backoff(what: str, error: Exception, delay: float) -> float:
+    """Say what failed (on /health and in the log); the next delay."""
+    progress.retrying = f"{what}: {error}"
+    log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+    return min(delay * 2, RETRY_MAX_SECONDS)
+
+
 async def retry(what: str, attempt):
     """Await attempt() until it succeeds, backing off up to RETRY_MAX_SECONDS: nothing is skipped."""
     delay = 0.5
@@ -53,10 +61,23 @@ async def retry(what: str, attempt):
             progress.retrying = ""
             return result
         except Exception as error:  # noqa: BLE001 - every failure is retried, never acknowledged
-            progress.retrying = f"{what}: {error}"
-            log.warning("%s failed (%s); retrying in %.1fs", what, error, delay)
+            next_delay = _backoff(what, error, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            delay = next_delay
+
+
+def retry_blocking(what: str, attempt):
+    """retry() for a thread that must not return before `attempt()` succeeds."""
+    delay = 0.5
+    while True:
+        try:
+            result = attempt()
+            progress.retrying = ""
+            return result
+        except Exception as error:  # noqa: BLE001 - every failure is retried, never skipped
+            next_delay = _backoff(what, error, delay)
+            time.sleep(delay)
+            delay = next_delay
 
 
 def in_thread(blocking, *args):

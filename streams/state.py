@@ -6,7 +6,7 @@ first offset about to be processed (streams/README.md, "Exactly once, by constru
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import orjson
@@ -34,12 +34,6 @@ class PartitionMemory:
         self.cutoff = 0                       # ids stamped below this minute are forgotten
         self.next_offset: int | None = None   # where the next fetch should start; else rebuild
         self.table = DigestTable()
-
-    def lookup(self, keys: np.ndarray) -> list[int]:
-        return self.table.find(keys).tolist()
-
-    def remember(self, keys: np.ndarray, stamps: np.ndarray, cutoff: int) -> None:
-        self.table.add(keys, stamps, cutoff)
 
     def nbytes(self) -> int:
         return self.table.nbytes()
@@ -88,7 +82,7 @@ def restore_partition(client, topic: str, partition: int, first_offset: int) -> 
 def _remember(memory: PartitionMemory, rows: list) -> None:
     if rows:
         ids, minutes = zip(*rows)
-        memory.remember(digests(ids), np.fromiter(minutes, np.int32, len(minutes)), memory.cutoff)
+        memory.table.add(digests(ids), np.fromiter(minutes, np.int32, len(minutes)), memory.cutoff)
 
 
 def held_ids(client, topic: str, partition: int, ids: list[str]) -> set:
@@ -109,5 +103,3 @@ def restore_profiles(client) -> dict:
         out[user_id] = (profile["gender"], profile["age_band"], profile["country"])
     return out
 
-
-EPOCH = datetime(1970, 1, 1)
