@@ -27,7 +27,7 @@ from streams.state import held_ids, restore_high_water, restore_partition, resto
 from streams.trends import FEEDBACK
 from warehouse.client import connect
 from warehouse.sink import ClickHouseSink
-from warehouse.tables import HIGH_WATER, TABLES
+from warehouse.tables import HIGH_WATER
 
 BATCH_MAX = 50_000          # records taken at most per batch (several fetches merged)
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ input_topics = app.topic(*[SETTINGS.topic(name) for name in INPUT_TOPICS],
                          key_type=bytes, value_type=bytes, value_serializer="raw")
 dead_letters = app.topic(SETTINGS.topic(DLQ), key_type=bytes, value_type=bytes, value_serializer="raw")
 SINKS = {table: ClickHouseSink(SETTINGS, table) for table in HIGH_WATER}
-_MARK_COLUMNS = {table: tuple(TABLES[table].columns.index(c) for c in HIGH_WATER[table]) for table in HIGH_WATER}
 
 
 @app.page("/health")
@@ -140,24 +139,22 @@ async def send_dead_letters(invalid) -> None:
         await future
 
 
-async def write(table: str, table_columns: list | None) -> None:
+async def write(table: str, table_columns: list | None, lasts: dict) -> None:
+    """One insert; then the table's marks move to the batch's last offset of each partition:
+    the table now holds all it ever will up to there (its rows were cut to what it lacked)."""
     if table_columns:
         await retry(f"writing {len(table_columns[0])} rows to {table}",
                     in_thread(SINKS[table].write, table_columns))
-        latest: dict = {}
-        for t, p, o in zip(*(table_columns[i] for i in _MARK_COLUMNS[table])):
-            if latest.get((t, p), -1) < o:
-                latest[(t, p)] = o
         marks = memory.high_water.setdefault(table, {})
-        for (t, p), o in latest.items():
-            key = (t.decode() if isinstance(t, bytes) else t, p)     # topics may be written as bytes
-            if marks.get(key, -1) < o:
-                marks[key] = o
+        for tp, last in lasts.items():
+            if marks.get(tp, -1) < last:
+                marks[tp] = last
 
 
 class Batch(NamedTuple):
     """A fetch, classified, with the columns of every table: what is left is I/O."""
     offsets: dict           # tp → next offset to commit
+    lasts: dict             # (topic, partition) → last offset of the batch: where marks move to
     count: int
     invalid: list
     stage_1: tuple          # (table, columns) written together: events_raw first of all
@@ -178,6 +175,7 @@ async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     return Batch(
         offsets={tp: records[-1].offset + 1 for tp, records in fetched.items()},
+        lasts={(p.topic, p.partition): p.last for p in parts},
         count=sum(map(len, fetched.values())), invalid=invalid,
         stage_1=(("events_rejected", rejected),
                  ("events_raw", columns.raw_columns(parts, marks.get("events_raw", {}))),
@@ -200,11 +198,11 @@ async def finish(batch: Batch, consumer) -> None:
         # Three stages, each table of a stage written at once on its own connection: events_raw
         # before the metric tables (it is what de-duplication is rebuilt from after a restart),
         # pipeline health last (it says the batch is complete).
-        await asyncio.gather(*(write(table, table_columns) for table, table_columns in batch.stage_1))
+        await asyncio.gather(*(write(table, table_columns, batch.lasts) for table, table_columns in batch.stage_1))
         if SETTINGS.fault_pause_s:
             await asyncio.sleep(SETTINGS.fault_pause_s)      # tests only: hold the batch half written
-        await asyncio.gather(*(write(table, table_columns) for table, table_columns in batch.stage_2))
-        await write("pipeline_health_1m_parts", batch.health)
+        await asyncio.gather(*(write(table, table_columns, batch.lasts) for table, table_columns in batch.stage_2))
+        await write("pipeline_health_1m_parts", batch.health, batch.lasts)
         await consumer.commit_written(batch.offsets)
         progress.batch_done(batch.count)
         if batch.scores:
