@@ -15,6 +15,7 @@ tests (tests/schemas/test_compiled.py) show that the two agree on everything thi
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter, itemgetter
 from typing import Annotated, Literal, Optional, Union
 
 import msgspec
@@ -101,35 +102,59 @@ def accept(raw: bytes, topic: str | None):
     """(struct, event time in µs) when `raw` is a valid event for `topic`; None for anything else.
 
     None does not mean invalid: it means "ask schemas.validate.validate", which decides."""
-    events, micros, kept = accept_all([raw], topic)
-    return (events[0], micros[0]) if kept else None
+    try:
+        event = DECODE(raw)
+    except DECODE_ERRORS:
+        return None
+    return _checked(event, topic)
+
+
+def _checked(event, topic: str | None):
+    """The rules msgspec cannot express, one event at a time: (event, µs) or None."""
+    kind = type(event)
+    if topic is not None and TOPIC_OF[kind] != topic:
+        return None
+    if kind in CROSS_FIELD and cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[kind]}):
+        return None
+    at = event_micros(event.event_time)
+    return None if at is None else (event, at)
+
+
+DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
+TYPES_OF_TOPIC: dict[str, frozenset] = {topic: frozenset(k for k, t in TOPIC_OF.items() if t == topic)
+                                        for topic in set(TOPIC_OF.values())}
+_TIME, _HEAD, _TAIL = attrgetter("event_time"), itemgetter(slice(None, 19)), itemgetter(slice(19, None))
 
 
 def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int], list[int]]:
     """`accept` over many messages: (structs, their µs, their positions in `values`). A position
-    missing from the last list is for schemas.validate.validate to decide."""
-    events, micros, kept = [], [], []
-    decode, topic_of, cross, seconds_of, tails = DECODE, TOPIC_OF, CROSS_FIELD, _SECONDS.get, _TAILS.get
-    errors = (msgspec.ValidationError, msgspec.DecodeError)
-    for n, raw in enumerate(values):
+    missing from the last list is for schemas.validate.validate to decide.
+
+    The usual batch (every message decodes, all of the topic's types, none with a cross-field
+    rule, every event time's second and fraction already seen) is checked a column at a time
+    (map over the whole batch, in C); anything else takes `accept`'s path one event at a time."""
+    decoded = []
+    append, decode = decoded.append, DECODE
+    failed = False
+    for raw in values:
         try:
-            event = decode(raw)
-        except errors:
-            continue
-        kind = type(event)
-        if topic is not None and topic_of[kind] != topic:
-            continue
-        if kind in cross and cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[kind]}):
-            continue
-        text = event.event_time
-        second, fraction = seconds_of(text[:19]), tails(text[19:])
-        if second is None or fraction is None:
-            at = event_micros(text)
-            if at is None:
-                continue
-        else:
-            at = second * 1_000_000 + fraction
-        events.append(event)
-        micros.append(at)
-        kept.append(n)
+            append(decode(raw))
+        except DECODE_ERRORS:
+            append(None)
+            failed = True
+    kinds = set(map(type, decoded))
+    if not failed and not kinds & CROSS_FIELD and (topic is None or kinds <= TYPES_OF_TOPIC.get(topic, kinds)) \
+            and (topic is None or topic in TYPES_OF_TOPIC):
+        texts = list(map(_TIME, decoded))
+        seconds = list(map(_SECONDS.get, map(_HEAD, texts)))
+        fractions = list(map(_TAILS.get, map(_TAIL, texts)))
+        if None not in seconds and None not in fractions:
+            return decoded, [s * 1_000_000 + f for s, f in zip(seconds, fractions)], list(range(len(values)))
+    events, micros, kept = [], [], []
+    for n, event in enumerate(decoded):
+        verdict = None if event is None else _checked(event, topic)
+        if verdict is not None:
+            events.append(event)
+            micros.append(verdict[1])
+            kept.append(n)
     return events, micros, kept

@@ -104,18 +104,18 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     memory: the partition's watermark and remembered ids (updated); profiles: user_id → segment
     (updated by user_profile events as they pass); confirm(ids) → the ids among them that
     events_raw holds for this partition (a digest match is a duplicate only if confirmed)."""
-    part = Part(topic, partition, [m.offset for m in messages])
+    part = Part(topic, partition, list(map(_OFFSET, messages)))
     wanted = contract_topic(topic, namespace)
     # 1. Every field rule, compiled; what the fast path leaves, the precise validator decides.
-    raw = [m.value for m in messages]
+    raw = list(map(_VALUE, messages))
     events, micros, kept = accept_all(raw, wanted)
-    types = [TYPE_OF[type(e)] for e in events]
+    types = list(map(TYPE_OF.__getitem__, map(type, events)))
     if len(kept) < len(messages):
         events, micros, kept, types = _precise(part, messages, wanted, events, micros, kept, types)
     if not kept:
         return part
     # 2. Remembered digests, all at once; a match is confirmed against events_raw.
-    ids = [e.event_id for e in events]
+    ids = list(map(_ID, events))
     found = memory.table.find(digests(ids))
     suspects = np.flatnonzero(found >= memory.cutoff)
     if suspects.size:
@@ -167,8 +167,11 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
             list(compress(column, keep)) for column in (offsets, values, events, micros, types, flags))
     part.accepted, part.values, part.events, part.micros, part.late = offsets, values, events, micros, flags
     part.types = types
-    for n, etype in enumerate(types):
-        part.by_type.setdefault(etype, []).append(n)
+    if len(set(types)) == 1:
+        part.by_type[types[0]] = list(range(len(types)))
+    else:
+        for n, etype in enumerate(types):
+            part.by_type.setdefault(etype, []).append(n)
     for n in part.by_type.get("user_profile", ()):
         e = events[n]
         profiles[e.user_id] = (e.gender, e.age_band, e.country)
@@ -179,6 +182,13 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
 
 
 NO_WATERMARK = -(1 << 62)
+_OFFSET, _VALUE, _ID, _USER, _TITLE, _APP = (attrgetter(name) for name in ("offset", "value", "event_id", "user_id",
+                                                                           "title_id", "app_id"))
+
+
+def _or_empty(column: list) -> list:
+    """None → "" (ClickHouse's String has no NULL), without a Python step per value when none is None."""
+    return [v or "" for v in column] if None in column else column
 
 
 def _precise(part: Part, messages: list, wanted: str, events, micros, kept, types):
@@ -226,9 +236,10 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
             continue
         types = p.types[c:]
         n = len(events)
+        seconds, fractions = np.divmod(np.array(micros, dtype=np.int64), 1_000_000)
         out = _extend(out, [
-            [e.event_id for e in events], types, [t // 1_000_000 for t in micros], [t % 1_000_000 for t in micros],
-            [e.app_id for e in events], [e.user_id or "" for e in events], [e.title_id or "" for e in events],
+            list(map(_ID, events)), types, seconds.tolist(), fractions.tolist(), list(map(_APP, events)),
+            _or_empty(list(map(_USER, events))), _or_empty(list(map(_TITLE, events))),
             [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], p.values[c:]])  # payload: the bytes read
     return out
 
