@@ -60,11 +60,13 @@ def targets(results: dict) -> dict:
     """The two targets, judged from the figures of this run."""
     out = {}
     ceiling = (results.get("ceiling") or {}).get("bare", {}).get("msgs_per_s")
-    drain = ((results.get("drain") or {}).get("1") or {}).get("msgs_per_s")
+    one = (results.get("drain") or {}).get("1") or {}
+    drain = one.get("msgs_per_s")
+    ratio = one.get("median_ratio") or (round(drain / ceiling, 3) if drain and ceiling else None)
     out["drain_ge_50pct_ceiling"] = {
-        "target": f"1-worker drain ≥ {DRAIN_TARGET:.0%} of the ceiling (aiokafka + orjson)",
-        "value": round(drain / ceiling, 3) if drain and ceiling else None,
-        "met": (drain / ceiling >= DRAIN_TARGET) if drain and ceiling else None}
+        "target": f"1-worker drain ≥ {DRAIN_TARGET:.0%} of the ceiling (aiokafka + orjson), the median over "
+                  f"rounds of the drain ÷ the ceiling read in the same round",
+        "value": ratio, "met": ratio >= DRAIN_TARGET if ratio else None}
     runs = (results.get("freshness") or {}).get("rates", [])
     at = next((r for r in runs if r["target_per_s"] == P99_TARGET_RATE), None)
     if at is None:
@@ -116,9 +118,13 @@ def table(results: dict) -> str:
                   f"start-up to first rows {d['startup_s']:.1f}s, drain {d['drain_s']:.1f}s")
         if workers == "1":
             goal = goals.get("drain_ge_50pct_ceiling", {})
+            if d.get("ratios"):
+                detail += (f"; ÷ the same round's ceiling: {', '.join(f'{r:.0%}' for r in d['ratios'])} "
+                           f"(median {d['median_ratio']:.0%})")
             detail += f"; target ≥ 50% of the ceiling: {met(goal.get('met'))}"
-        else:
-            detail += f"; 2-vs-1: {drains['ratio_2_vs_1']:.2f}×" if drains.get("ratio_2_vs_1") else ""
+        elif drains.get("ratio_2_vs_1"):
+            detail += (f"; 2-vs-1 per round: {', '.join(f'{r:.2f}×' for r in d.get('ratios', []))} "
+                       f"(median {drains['ratio_2_vs_1']:.2f}×)")
         rows.append((name, f"{num(d['msgs_per_s'])} msg/s", detail))
     peer = results.get("peer") or {}
     for label, what in (("viewing", "drama.viewing"), ("all_topics", "all 7 input topics")):

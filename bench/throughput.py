@@ -47,7 +47,10 @@ def parse(argv) -> argparse.Namespace:
                    help="skip the freshness run at 50%% of the measured 1-worker drain (on by default, off in smoke)")
     p.add_argument("--duration", type=float, help="seconds of load per freshness rate (default 25; smoke 3)")
     p.add_argument("--repeat", type=int, default=3,
-                   help="reads of each ceiling; the figure is the median run (default 3; smoke 1)")
+                   help="rounds of (ceiling read, ceiling+validation read, 1-worker drain, 2-worker drain), "
+                        "interleaved so that each ratio compares figures taken a minute apart; every figure "
+                        "is the median of its rounds, each ratio the median of the rounds' ratios (default 3; "
+                        "smoke 1)")
     p.add_argument("--retries", type=int, default=1,
                    help="runs more of a stage that failed while ClickHouse or Kafka restarted (default 1)")
     p.add_argument("--dedup-ids", type=int, help="ids for measure_bytes_per_id (default 1,000,000; smoke 100,000)")
@@ -125,6 +128,40 @@ def dedup_figure(ids: int) -> dict:
     return {"ids": ids, "bytes_per_id": round(value, 2), "seconds": round(time.monotonic() - started, 1)}
 
 
+def combine_rounds(rounds: list[dict], loaded: dict | None, namespace: str) -> tuple[dict | None, dict]:
+    """The rounds as the report reads them: each ceiling the median of its reads; each drain the
+    round whose ratio (drain ÷ that round's ceiling, or 2 workers ÷ 1 worker) is the median."""
+    bare = [r["ceiling"]["bare"] for r in rounds if r["ceiling"]]
+    validated = [r["ceiling"]["validated"] for r in rounds
+                 if r["ceiling"] and r["ceiling"]["validated"].get("msgs_per_s")]
+    ceiling_out = None
+    if bare:
+        ceiling_out = {"bare": ceiling.median_of(bare), "preload": loaded, "namespace": namespace,
+                       "validated": ceiling.median_of(validated) if validated else
+                       {"msgs_per_s": None, "error": rounds[0]["ceiling"]["validated"].get("error"),
+                        "validator": ceiling.validator_name()}}
+        ceiling_out["validated"]["validator"] = ceiling.validator_name()
+    drains: dict = {"rounds": []}
+    for r in rounds:
+        c = r["ceiling"]["bare"]["msgs_per_s"] if r["ceiling"] else None
+        one, two = (r[w]["msgs_per_s"] if r[w] else None for w in ("1", "2"))
+        drains["rounds"].append({"ceiling": c, "1": one, "2": two,
+                                 "1_vs_ceiling": round(one / c, 3) if one and c else None,
+                                 "2_vs_1": round(two / one, 3) if one and two else None})
+    for workers, key in (("1", "1_vs_ceiling"), ("2", "2_vs_1")):
+        scored = sorted((row[key], r[workers]) for row, r in zip(drains["rounds"], rounds) if row[key] is not None)
+        if scored:
+            ratio, run = scored[len(scored) // 2]
+            drains[workers] = {**run, "median_ratio": ratio, "ratios": [x for x, _ in scored]}
+        else:
+            anyrun = next((r[workers] for r in rounds if r[workers]), None)
+            if anyrun:
+                drains[workers] = anyrun
+    if drains.get("2", {}).get("median_ratio"):
+        drains["ratio_2_vs_1"] = drains["2"]["median_ratio"]
+    return ceiling_out, drains
+
+
 def public(value):
     """The results without their private parts (keys starting with _), JSON-ready."""
     if isinstance(value, dict):
@@ -195,27 +232,43 @@ def main(argv=None) -> int:
         messages = simulate(args.messages, users_per_day=args.users_per_day)
         results["by_topic"] = by_topic(messages)
 
-        def run_ceiling():
-            with stack.Namespace(base, "ceiling", say) as ns:
-                loaded = preload(ns.settings, messages)
-                say(f"[ceiling] pre-loaded {len(messages):,} messages in {loaded['seconds']:.1f}s "
-                    f"({loaded['msgs_per_s']:,}/s)")
-                out = ceiling.measure(ns.settings, len(messages), repeat=args.repeat)
-                if out["validated"].get("error"):
-                    results["errors"]["ceiling-validated"] = out["validated"]["error"]
-                say(f"[ceiling] bare {out['bare']['msgs_per_s']:,} msg/s; with validation "
-                    f"{out['validated']['msgs_per_s'] or out['validated'].get('error')} msg/s")
-                return {**out, "preload": loaded, "namespace": ns.namespace}
+        ceiling_ns = stack.Namespace(base, "ceiling", say)
 
-        results["ceiling"] = stage("ceiling", run_ceiling)
-        drains = {}
-        for workers in (1, 2):
-            d = stage(f"drain-{workers}", lambda workers=workers: drain.run(base, messages, workers, say))
-            if d:
-                drains[str(workers)] = d
-        if drains.get("1", {}).get("msgs_per_s") and drains.get("2", {}).get("msgs_per_s"):
-            drains["ratio_2_vs_1"] = round(drains["2"]["msgs_per_s"] / drains["1"]["msgs_per_s"], 3)
-        results["drain"] = drains
+        def load_ceiling():
+            ceiling_ns.__enter__()
+            opened.append(ceiling_ns)
+            loaded = preload(ceiling_ns.settings, messages)
+            say(f"[ceiling] pre-loaded {len(messages):,} messages in {loaded['seconds']:.1f}s "
+                f"({loaded['msgs_per_s']:,}/s); read once per round")
+            return loaded
+
+        def read_ceiling():
+            out = ceiling.measure(ceiling_ns.settings, len(messages), repeat=1)
+            if out["validated"].get("error"):
+                results["errors"]["ceiling-validated"] = out["validated"]["error"]
+            say(f"[ceiling] bare {out['bare']['msgs_per_s']:,} msg/s; with validation "
+                f"{out['validated']['msgs_per_s'] or out['validated'].get('error')} msg/s")
+            return out
+
+        # Rounds: the machine's speed drifts over minutes (other tenants), so each ratio compares a
+        # drain with the ceiling read just before it, and the figures are medians over rounds.
+        rounds, opened = [], []
+        try:
+            loaded = stage("ceiling", load_ceiling) if "ceiling" not in args.skip else None
+            for n in range(args.repeat):
+                say(f"--- round {n + 1} of {args.repeat}")
+                row = {"ceiling": stage("ceiling", read_ceiling) if loaded else None}
+                for workers in (1, 2):
+                    row[str(workers)] = stage(f"drain-{workers}",
+                                              lambda workers=workers: drain.run(base, messages, workers, say))
+                rounds.append(row)
+        finally:
+            for ns in opened:
+                problems = ns.close()
+                if problems:
+                    results["errors"]["ceiling-cleanup"] = "; ".join(problems)
+        results["ceiling"], results["drain"] = combine_rounds(rounds, loaded, ceiling_ns.namespace)
+        drains = results["drain"]
         worker_starts = drains.get("1", {}).get("_episode_starts")
         variants = tuple(v for v in args.peer_variants.split(",") if v)
         results["peer"] = stage("peer", lambda: peer.run(base, messages, worker_starts, variants, say))

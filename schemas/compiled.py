@@ -15,6 +15,7 @@ tests (tests/schemas/test_compiled.py) show that the two agree on everything thi
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import compress
 from operator import attrgetter, itemgetter
 from typing import Annotated, Literal, Optional, Union
 
@@ -130,11 +131,11 @@ def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int],
     """`accept` over many messages: (structs, their µs, their positions in `values`). A position
     missing from the last list is for schemas.validate.validate to decide.
 
-    The usual batch (every message decodes, all of the topic's types, none with a cross-field
-    rule, every event time's second and fraction already seen) is checked a column at a time
-    (map over the whole batch, in C); anything else takes `accept`'s path one event at a time."""
-    decoded = []
-    append, decode = decoded.append, DECODE
+    Each rule is checked a column at a time (map over the batch, in C), and only the events it
+    concerns take a Python step: the types of another topic, the two types with a cross-field
+    rule, and event times whose second or fraction has not been seen before."""
+    events = []
+    append, decode = events.append, DECODE
     failed = False
     for raw in values:
         try:
@@ -142,19 +143,30 @@ def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int],
         except DECODE_ERRORS:
             append(None)
             failed = True
-    kinds = set(map(type, decoded))
-    if not failed and not kinds & CROSS_FIELD and (topic is None or kinds <= TYPES_OF_TOPIC.get(topic, kinds)) \
-            and (topic is None or topic in TYPES_OF_TOPIC):
-        texts = list(map(_TIME, decoded))
-        seconds = list(map(_SECONDS.get, map(_HEAD, texts)))
-        fractions = list(map(_TAILS.get, map(_TAIL, texts)))
-        if None not in seconds and None not in fractions:
-            return decoded, [s * 1_000_000 + f for s, f in zip(seconds, fractions)], list(range(len(values)))
-    events, micros, kept = [], [], []
-    for n, event in enumerate(decoded):
-        verdict = None if event is None else _checked(event, topic)
-        if verdict is not None:
-            events.append(event)
-            micros.append(verdict[1])
-            kept.append(n)
-    return events, micros, kept
+    positions = range(len(values))
+    if failed:
+        positions = [n for n, event in enumerate(events) if event is not None]
+        events = [events[n] for n in positions]
+    kinds = set(map(type, events))
+    if topic is not None and not kinds <= TYPES_OF_TOPIC.get(topic, frozenset()):
+        events, positions = _keep(events, positions, [TOPIC_OF[type(e)] == topic for e in events])
+    if kinds & CROSS_FIELD:
+        events, positions = _keep(events, positions, [type(e) not in CROSS_FIELD or not cross_field_problem(
+            {**msgspec.structs.asdict(e), "event_type": TYPE_OF[type(e)]}) for e in events])
+    texts = list(map(_TIME, events))
+    seconds = list(map(_SECONDS.get, map(_HEAD, texts)))
+    fractions = list(map(_TAILS.get, map(_TAIL, texts)))
+    if None in seconds or None in fractions:
+        micros = [event_micros(t) if s is None or f is None else s * 1_000_000 + f
+                  for s, f, t in zip(seconds, fractions, texts)]
+        if None in micros:
+            keep = [m is not None for m in micros]
+            micros = list(compress(micros, keep))
+            events, positions = _keep(events, positions, keep)
+    else:
+        micros = [s * 1_000_000 + f for s, f in zip(seconds, fractions)]
+    return events, micros, list(positions)
+
+
+def _keep(events: list, positions, keep: list[bool]) -> tuple[list, list[int]]:
+    return list(compress(events, keep)), list(compress(positions, keep))
