@@ -5,6 +5,9 @@ import streams.trends  # noqa: F401  (registers detect_surges)
 
 if __name__ == "__main__":
     import gc
+
+    from streams.fetch import build_plain_records
+    build_plain_records()
     gc.freeze()      # the modules loaded so far are never collected
     gc.disable()     # a batch allocates ~10 objects per message; cycles are collected on a timer (streams/app.py)
     app.main()
