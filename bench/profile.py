@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     if args.py_spy and py_spy() is None:
-        p.error("py-spy is not installed: `.state/venv/bin/pip install py-spy`, then run again")
+        p.error("py-spy is not installed: `make install` puts it in .state/venv (the test extras), then run again")
     messages = messages_for(args.messages, ROOT / ".state" / "bench-cache")
     if args.against:
         other = worktree(args.against)
