@@ -115,10 +115,15 @@ def _checked(event, topic: str | None):
     kind = type(event)
     if topic is not None and TOPIC_OF[kind] != topic:
         return None
-    if kind in CROSS_FIELD and cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[kind]}):
+    if kind in CROSS_FIELD and not _cross_fields_agree(event):
         return None
     at = event_micros(event.event_time)
     return None if at is None else (event, at)
+
+
+def _cross_fields_agree(event) -> bool:
+    """The precise validator's cross-field rules (paywall types), on a decoded struct."""
+    return not cross_field_problem({**msgspec.structs.asdict(event), "event_type": TYPE_OF[type(event)]})
 
 
 DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
@@ -151,8 +156,8 @@ def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int],
     if topic is not None and not kinds <= TYPES_OF_TOPIC.get(topic, frozenset()):
         events, positions = _keep(events, positions, [TOPIC_OF[type(e)] == topic for e in events])
     if kinds & CROSS_FIELD:
-        events, positions = _keep(events, positions, [type(e) not in CROSS_FIELD or not cross_field_problem(
-            {**msgspec.structs.asdict(e), "event_type": TYPE_OF[type(e)]}) for e in events])
+        events, positions = _keep(events, positions,
+                                  [type(e) not in CROSS_FIELD or _cross_fields_agree(e) for e in events])
     texts = list(map(_TIME, events))
     seconds = list(map(_SECONDS.get, map(_HEAD, texts)))
     fractions = list(map(_TAILS.get, map(_TAIL, texts)))
