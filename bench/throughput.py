@@ -137,11 +137,10 @@ def combine_rounds(rounds: list[dict], loaded: dict | None, namespace: str) -> t
                  if r["ceiling"] and r["ceiling"]["validated"].get("msgs_per_s")]
     ceiling_out = None
     if bare:
+        checked = ceiling.median_of(validated) if validated else \
+            {"msgs_per_s": None, "error": rounds[0]["ceiling"]["validated"].get("error")}
         ceiling_out = {"bare": ceiling.median_of(bare), "preload": loaded, "namespace": namespace,
-                       "validated": ceiling.median_of(validated) if validated else
-                       {"msgs_per_s": None, "error": rounds[0]["ceiling"]["validated"].get("error"),
-                        "validator": ceiling.validator_name()}}
-        ceiling_out["validated"]["validator"] = ceiling.validator_name()
+                       "validated": {**checked, "validator": ceiling.validator_name()}}
     drains: dict = {"rounds": []}
     for r in rounds:
         c = r["ceiling"]["bare"]["msgs_per_s"] if r["ceiling"] else None
@@ -150,7 +149,8 @@ def combine_rounds(rounds: list[dict], loaded: dict | None, namespace: str) -> t
                                  "1_vs_ceiling": round(one / c, 3) if one and c else None,
                                  "2_vs_1": round(two / one, 3) if one and two else None})
     for workers, key in (("1", "1_vs_ceiling"), ("2", "2_vs_1")):
-        scored = sorted((row[key], r[workers]) for row, r in zip(drains["rounds"], rounds) if row[key] is not None)
+        scored = sorted(((row[key], r[workers]) for row, r in zip(drains["rounds"], rounds) if row[key] is not None),
+                        key=lambda scored_run: scored_run[0])         # equal ratios: never compare the runs
         if scored:
             ratio, run = scored[len(scored) // 2]
             drains[workers] = {**run, "median_ratio": ratio, "ratios": [x for x, _ in scored]}
@@ -255,7 +255,7 @@ def main(argv=None) -> int:
         # drain with the ceiling read just before it, and the figures are medians over rounds.
         rounds, opened = [], []
         try:
-            loaded = stage("ceiling", load_ceiling) if "ceiling" not in args.skip else None
+            loaded = stage("ceiling", load_ceiling)
             for n in range(args.repeat):
                 say(f"--- round {n + 1} of {args.repeat}")
                 row = {"ceiling": stage("ceiling", read_ceiling) if loaded else None}
