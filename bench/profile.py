@@ -52,6 +52,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def memory_of(pid: int) -> tuple[int, int]:
+    """(minor page faults so far, peak resident MB) of a process."""
+    faults = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    peak = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))
+    return faults, peak // 1024
+
+
 def service_pids(state_dir: Path) -> dict[str, int]:
     out = {}
     for name in ("clickhouse", "kafka"):
@@ -111,14 +119,16 @@ def drain_once(messages: list, spy: Path | None = None, say=print) -> dict:
             done = events_in(client)
             now = time.monotonic()
             if first is None and done > 0:
-                first = (now, done, cpu_seconds(pid), {k: cpu_seconds(p) for k, p in others.items()})
+                first = (now, done, cpu_seconds(pid), {k: cpu_seconds(p) for k, p in others.items()},
+                         memory_of(pid)[0])
             if done >= total:
                 break
             ns.check_workers()
             time.sleep(0.05)
-        started, counted, cpu0, others0 = first
+        started, counted, cpu0, others0, faults0 = first
         seconds, drained = now - started, done - counted
         used = cpu_seconds(pid) - cpu0
+        faults, peak_mb = memory_of(pid)
         if recorder is not None:
             recorder.send_signal(2)
             recorder.wait(timeout=60)
@@ -127,6 +137,7 @@ def drain_once(messages: list, spy: Path | None = None, say=print) -> dict:
         return {"msgs_per_s": round(drained / seconds), "drain_s": round(seconds, 2),
                 "worker_cpu_us_per_msg": round(1e6 * used / drained, 2),
                 "worker_core_share": round(used / seconds, 2),
+                "worker_page_faults_per_msg": round((faults - faults0) / drained, 3), "worker_peak_rss_mb": peak_mb,
                 "others_core_share": {k: round((cpu_seconds(p) - others0[k]) / seconds, 2) for k, p in others.items()},
                 "health_seconds": health.get("seconds"), "batches": health.get("batches")}
 
@@ -180,6 +191,8 @@ def main(argv=None) -> int:
     print(f"{figures['msgs_per_s']:,} msg/s over {figures['drain_s']} s; worker {figures['worker_cpu_us_per_msg']} µs "
           f"CPU per message ({figures['worker_core_share']:.0%} of a core); meanwhile "
           + ", ".join(f"{k} {v:.0%}" for k, v in figures["others_core_share"].items()) + " of a core")
+    print(f"worker memory: peak RSS {figures['worker_peak_rss_mb']:,} MB, "
+          f"{figures['worker_page_faults_per_msg']} minor page faults per message")
     print(f"/health: {figures['batches']} batches; seconds {figures['health_seconds']}")
     if spy is not None:
         print(summarize(spy))
