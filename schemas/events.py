@@ -30,6 +30,7 @@ class Range:
 # --- the contract's value types ----------------------------------------------------------
 Text = Annotated[str, Range(min_length=1)]                    # a non-empty string
 EventId = Annotated[str, Range(min_length=1, max_length=64)]
+TitleName = Annotated[str, Range(min_length=1, max_length=200)]   # the title as audiences see it
 Timestamp = Annotated[str, Range(pattern="rfc3339")]          # RFC 3339 with a zone, checked last
 Episode = Annotated[int, Range(minimum=1)]
 Count = Annotated[int, Range(minimum=0)]                      # integers ≥ 0: ms, coins, totals
@@ -87,6 +88,7 @@ class ScriptCreated(ContentEvent, type="script_created", topic=topics.CONTENT):
     trope: str
     genre: str
     origin: Origin
+    title_name: Optional[TitleName] = None
     adaptation: Optional[Adaptation] = None
     parent_title_id: Optional[str] = None
     signal_id: Optional[str] = None

@@ -49,6 +49,21 @@ class Faults:
     malformed: float = 0.0      # malformed messages added, per event
 
 
+NAME_OPENERS = ("The Billionaire's", "My Secret", "The Runaway", "Reborn as the", "The CEO's", "Married to the",
+                "The Hidden", "Revenge of the", "The Alpha's", "Falling for the", "The Lost", "Divorced by the")
+NAME_ENDINGS = ("Contract Bride", "Twin Heirs", "Luna", "Substitute Wife", "Forbidden Heir", "Last Chance",
+                "Midnight Deal", "Second Marriage", "Fated Mate", "Crown Princess", "Bodyguard", "Cinderella")
+
+
+def title_name(title_id: str, parent_name: str = "") -> str:
+    """A plausible name for a title, the same for the same id (its own RNG: the world's stream is
+    untouched, so calibration does not move); a derived title is its parent's sequel."""
+    rng = random.Random(title_id)
+    if parent_name:
+        return f"{parent_name}: {rng.choice(('The Return', 'Part Two', 'Reborn', 'The Revenge', 'New Blood'))}"[:200]
+    return f"{rng.choice(NAME_OPENERS)} {rng.choice(NAME_ENDINGS)}"
+
+
 @dataclass
 class Title:
     title_id: str
@@ -61,6 +76,10 @@ class Title:
     hit: bool = False
     parent_title_id: str = ""
     signal_id: str = ""
+    name: str = ""
+
+    def __post_init__(self):
+        self.name = self.name or title_name(self.title_id)
 
 
 @dataclass
@@ -227,7 +246,7 @@ class World:
         if title.parent_title_id:
             extras.update(parent_title_id=title.parent_title_id, signal_id=title.signal_id)
         self._event("script_created", at, title_id=title.title_id, trope=title.trope, genre=title.genre,
-                    origin=title.origin, adaptation=title.adaptation, **extras)
+                    origin=title.origin, adaptation=title.adaptation, title_name=title.name, **extras)
         for episode in range(1, title.episodes + 1):
             self._event("episode_released", at + timedelta(minutes=10, seconds=episode), title_id=title.title_id,
                         episode=episode,
@@ -240,7 +259,8 @@ class World:
         """The studio's answer to a re-create signal: a derivative of the parent, launched soon."""
         parent = next((t for t in self.titles if t.title_id == parent_title_id), self.titles[0])
         title = Title(f"{parent.title_id}-d{len(self.titles)}", parent.trope, parent.genre, parent.adaptation, "ai",
-                      self.rng.randint(60, 80), weight=weight, parent_title_id=parent.title_id, signal_id=signal_id)
+                      self.rng.randint(60, 80), weight=weight, parent_title_id=parent.title_id, signal_id=signal_id,
+                      name=title_name(f"{parent.title_id}-d{len(self.titles)}", parent.name))
         self.titles.append(title)
         self._release(title, self.now + timedelta(seconds=30))
         return title

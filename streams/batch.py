@@ -411,7 +411,8 @@ def title_event_columns(parts: Iterable[Part], high_water: dict) -> list[list] |
                              getattr(e, "parent_title_id", None) or "", getattr(e, "signal_id", None) or "",
                              getattr(e, "episode", 0) or 0, getattr(e, "production_cost_usd", 0.0) or 0.0,
                              int(bool(getattr(e, "virtual_actors", False))), getattr(e, "episodes_total", 0) or 0,
-                             getattr(e, "free_episodes", 0) or 0, p.topic, p.partition, p.accepted[i]))
+                             getattr(e, "free_episodes", 0) or 0, p.topic, p.partition, p.accepted[i],
+                             getattr(e, "title_name", None) or ""))
     return [list(col) for col in zip(*rows)] if rows else None
 
 
