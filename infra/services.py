@@ -350,5 +350,19 @@ class Simulator(App):
         return f"-> {self.settings.kafka_bootstrap}"
 
 
+class Maintainer(App):
+    """Rollup reconciliation and parts retention, every DRAMA_MAINTAIN_EVERY_S (warehouse/maintain.py)."""
+    name = "maintain"
+
+    def argv(self):
+        return [sys.executable, "-m", "warehouse.maintain", "--every", str(self.settings.maintain_every_s)]
+
+    def healthy(self) -> bool:
+        return self.pid() is not None
+
+    def address(self) -> str:
+        return f"every {self.settings.maintain_every_s}s -> {self.settings.clickhouse_db}"
+
+
 STACK = (ClickHouse, Kafka, Superset)
-APPS = (Worker, Collector, Simulator)
+APPS = (Maintainer, Worker, Collector, Simulator)

@@ -38,6 +38,10 @@ ENV = {
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
     "WORKER_WEB_PORT": "6066",
+    # Days of minute-level parts (the *_parts tables) kept; rollups and events_raw are kept whole.
+    "DRAMA_PARTS_RETENTION_DAYS": "7",
+    # Seconds between two passes of rollup reconciliation and retention (python -m warehouse.maintain).
+    "DRAMA_MAINTAIN_EVERY_S": "300",
     # Tests only: seconds a worker holds each batch half written (after events_raw, before the
     # metric tables), so a fault test can kill it at that moment. 0 in production.
     "DRAMA_FAULT_PAUSE_S": "0",
@@ -105,6 +109,8 @@ class Settings:
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
+    parts_retention_days: int = _int("DRAMA_PARTS_RETENTION_DAYS")
+    maintain_every_s: int = _int("DRAMA_MAINTAIN_EVERY_S")
     fault_pause_s: float = field(default_factory=lambda: float(env("DRAMA_FAULT_PAUSE_S")),
                                  metadata={"env": "DRAMA_FAULT_PAUSE_S"})
 

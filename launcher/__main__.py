@@ -1,6 +1,7 @@
 """The native stack's launcher: `python -m launcher up|down|status|logs|demo|topics`.
 
-    up       ClickHouse, Kafka (KRaft) and Superset; then topics, warehouse schema, dashboards
+    up       ClickHouse, Kafka (KRaft) and Superset; then topics, warehouse schema, dashboards, and the
+             warehouse's maintenance (rollup reconciliation, parts retention)
     demo     `up`, then the Faust worker, the collector and the simulator; prints the Superset URL and login
     down     stops every process this project started (by PID file), apps first
     status   each service's PID and health
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     report = functools.partial(print, flush=True)
     try:
         if args.command == "up":
-            bring_up(settings, report=report)
+            bring_up(settings, apps=(services.Maintainer,), report=report)
         elif args.command == "demo":
             bring_up(settings, apps=services.APPS, report=report)
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"

@@ -9,7 +9,7 @@
 -- counts are uniqExact states, merged across any range, never sums of per-minute counts.
 -- parts_rows lets `python -m warehouse.maintain` find a rollup that missed a block (the server
 -- died between the parts block and the view's block) and rebuild that partition from the parts
--- (warehouse/README.md). The minute rollups are partitioned by day, the others by month.
+-- (warehouse/README.md). Every rollup is partitioned by day, the unit of that rebuild.
 
 
 -- title_metrics -----------------------------------------------------------------------------
@@ -150,7 +150,7 @@ CREATE TABLE IF NOT EXISTS title_metrics_1h_rollup (
     rating_stars_sum AggregateFunction(sum, UInt64),
     unique_viewers AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, title_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS title_metrics_1h_rollup_mv TO title_metrics_1h_rollup AS
@@ -254,7 +254,7 @@ CREATE TABLE IF NOT EXISTS title_metrics_1d_rollup (
     rating_stars_sum AggregateFunction(sum, UInt64),
     unique_viewers AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, title_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS title_metrics_1d_rollup_mv TO title_metrics_1d_rollup AS
@@ -472,7 +472,7 @@ CREATE TABLE IF NOT EXISTS episode_metrics_1h_rollup (
     paywalls_shown AggregateFunction(sum, UInt64),
     unlocks AggregateFunction(sum, UInt64)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, title_id, episode);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS episode_metrics_1h_rollup_mv TO episode_metrics_1h_rollup AS
@@ -507,7 +507,7 @@ CREATE TABLE IF NOT EXISTS episode_metrics_1d_rollup (
     paywalls_shown AggregateFunction(sum, UInt64),
     unlocks AggregateFunction(sum, UInt64)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, title_id, episode);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS episode_metrics_1d_rollup_mv TO episode_metrics_1d_rollup AS
@@ -610,7 +610,7 @@ CREATE TABLE IF NOT EXISTS segment_metrics_1h_rollup (
     viewers AggregateFunction(uniqExactIf, String, UInt8),
     payers AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, gender, age_band, country);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS segment_metrics_1h_rollup_mv TO segment_metrics_1h_rollup AS
@@ -645,7 +645,7 @@ CREATE TABLE IF NOT EXISTS segment_metrics_1d_rollup (
     viewers AggregateFunction(uniqExactIf, String, UInt8),
     payers AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, gender, age_band, country);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS segment_metrics_1d_rollup_mv TO segment_metrics_1d_rollup AS
@@ -712,7 +712,7 @@ CREATE TABLE IF NOT EXISTS title_users_1d_rollup (
     viewers AggregateFunction(uniqExactIf, String, UInt8),
     payers AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, title_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS title_users_1d_rollup_mv TO title_users_1d_rollup AS
@@ -737,7 +737,7 @@ CREATE TABLE IF NOT EXISTS active_users_1d_rollup (
     parts_rows AggregateFunction(count),
     users AggregateFunction(uniqExactIf, String, UInt8)
 ) ENGINE = AggregatingMergeTree()
-PARTITION BY toYYYYMM(window_start)
+PARTITION BY toYYYYMMDD(window_start)
 ORDER BY (window_start, app_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS active_users_1d_rollup_mv TO active_users_1d_rollup AS
