@@ -5,13 +5,14 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check bench up down status logs install clean help
+.PHONY: demo test check bench up down status logs install clean help migrate
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
 	@echo "make test    the whole test suite on the real services (starts what it needs)"
 	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
 	@echo "make up | down | status | logs    the native stack (python -m launcher ...)"
+	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -26,6 +27,10 @@ demo: install
 
 up: install
 	$(PY) -m launcher up
+
+# Applies what is pending; refuses a ledger from a newer release or an applied file that changed.
+migrate: install
+	$(PY) -m warehouse.migrate
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,18 +1,32 @@
 """Apply warehouse/migrations/NNNN_*.sql in order, once each, to the settings' database.
 
-Each file holds statements separated by `;` at the end of a line. Applied versions are
-recorded in `schema_migrations`. Every statement must run on ClickHouse 18.16 and on current
-releases (see warehouse/README.md).
+    python -m warehouse.migrate        (also `make migrate`, and `make up`)
+
+Each file holds statements separated by `;` at the end of a line. The ledger
+`schema_migrations` keeps each applied version with the sha256 of its file. Before applying
+anything, the ledger is checked: a version this code does not know (the database was migrated
+by a newer release) or an applied file whose text changed since is refused, with what to do.
+Versions applied before checksums were kept get the current file's checksum on their first
+check. Every statement must run on ClickHouse 18.16 and on current releases (see
+warehouse/README.md). Run it with the workers stopped (`make up` does).
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
+
+from clickhouse_driver.errors import NetworkError
 
 from infra.settings import Settings, load
 from warehouse.client import connect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+LEDGER = "schema_migrations"
+
+
+class MigrationError(RuntimeError):
+    """The database's ledger does not match this code's migrations; the message says what to do."""
 
 
 def statements(sql: str) -> list[str]:
@@ -21,25 +35,77 @@ def statements(sql: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";\n") if part.strip().rstrip(";").strip()]
 
 
-def pending(applied: set[str]) -> list[Path]:
-    return [path for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")) if path.stem not in applied]
+def files() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))}
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ledger(client) -> dict[str, str]:
+    """version → checksum ('' when applied before checksums were kept)."""
+    client.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER} (version String, applied_at DateTime DEFAULT now()) "
+                   f"ENGINE = MergeTree() ORDER BY version")
+    if not client.execute(f"SELECT name FROM system.columns WHERE database = currentDatabase() "
+                          f"AND table = '{LEDGER}' AND name = 'checksum'"):
+        client.execute(f"ALTER TABLE {LEDGER} ADD COLUMN checksum String DEFAULT ''")
+    return dict(client.execute(f"SELECT version, max(checksum) FROM {LEDGER} GROUP BY version"))
+
+
+def check(client, known: dict[str, Path]) -> dict[str, str]:
+    """The ledger, refused if it holds unknown versions or changed files; legacy rows get checksums."""
+    applied = ledger(client)
+    unknown = sorted(set(applied) - set(known))
+    if unknown:
+        raise MigrationError(
+            f"the database holds migration(s) this code does not know: {', '.join(unknown)}. It was migrated "
+            f"by a newer release of drama-loop: run that release's code against it (or restore a backup taken "
+            f"before); nothing was changed.")
+    changed = [v for v, sum_ in applied.items() if sum_ and sum_ != checksum(known[v])]
+    if changed:
+        raise MigrationError(
+            f"migration file(s) changed since they were applied: {', '.join(sorted(changed))} "
+            f"(warehouse/migrations/). An applied file is never edited: restore it (git checkout) and put the "
+            f"change in a new NNNN_*.sql; nothing was changed.")
+    legacy = [v for v, sum_ in applied.items() if not sum_]
+    if legacy:
+        client.execute(f"INSERT INTO {LEDGER} (version, checksum) VALUES",
+                       [(v, checksum(known[v])) for v in legacy])
+    return applied
 
 
 def migrate(settings: Settings) -> list[str]:
-    """Create the database if needed and apply what is pending; return the versions applied."""
+    """Create the database if needed, check the ledger and apply what is pending; return the versions applied."""
     connect(settings, "default").execute(f"CREATE DATABASE IF NOT EXISTS `{settings.clickhouse_db}`")
     client = connect(settings)
-    client.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime DEFAULT now()) "
-                   "ENGINE = MergeTree() ORDER BY version")
-    applied = {row[0] for row in client.execute("SELECT version FROM schema_migrations")}
+    known = files()
+    applied = check(client, known)
     done = []
-    for path in pending(applied):
+    for version, path in known.items():
+        if version in applied:
+            continue
         for statement in statements(path.read_text()):
             client.execute(statement.rstrip(";"))
-        client.execute("INSERT INTO schema_migrations (version) VALUES", [(path.stem,)])
-        done.append(path.stem)
+        client.execute(f"INSERT INTO {LEDGER} (version, checksum) VALUES", [(version, checksum(path))])
+        done.append(version)
     return done
 
 
+def main() -> int:
+    settings = load()
+    try:
+        done = migrate(settings)
+    except MigrationError as error:
+        print(f"ERROR {error}", file=sys.stderr)
+        return 2
+    except (NetworkError, OSError, EOFError) as error:
+        print(f"ERROR ClickHouse is not reachable at {settings.clickhouse_host}:{settings.clickhouse_port} "
+              f"({error}): start it with `make up`", file=sys.stderr)
+        return 1
+    print(f"database {settings.clickhouse_db}: " + (f"applied {', '.join(done)}" if done else "nothing to apply"))
+    return 0
+
+
 if __name__ == "__main__":
-    print(migrate(load()) or "nothing to apply", file=sys.stdout)
+    raise SystemExit(main())
