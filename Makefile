@@ -44,9 +44,11 @@ check: install
 	  || status=1; \
 	exit $$status
 
-# Figures, not tests: throughput and freshness of one worker on the real stack.
+# Figures, not tests: throughput and freshness of one worker on the real stack, then the warehouse's
+# queries at 100M events (WAREHOUSE_ARGS="--events 10000000" for a shorter run).
 bench: install
 	$(PY) -m bench.throughput $(BENCH_ARGS)
+	$(PY) -m bench.warehouse $(WAREHOUSE_ARGS)
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m launcher down; else $(PYTHON) -m launcher down; fi
