@@ -9,7 +9,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_it_defines_the_platform_services():
-    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "superset", "worker", "collector", "simulator"}
+    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "superset", "worker", "collector", "simulator",
+                                       "maintain"}
 
 
 def test_published_ports_are_the_settings_defaults_on_loopback():
@@ -22,7 +23,7 @@ def test_published_ports_are_the_settings_defaults_on_loopback():
 
 
 def test_the_apps_read_only_variables_the_settings_module_knows():
-    for name in ("worker", "collector", "simulator", "superset"):
+    for name in ("worker", "collector", "simulator", "superset", "maintain"):
         environment = COMPOSE["services"][name]["environment"]
         prefixes = {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR"}
         ours = {key for key in environment if key.split("_")[0] in prefixes}

@@ -37,17 +37,17 @@ FROM
         FROM title_events
         GROUP BY title_id
         HAVING parent_title_id != ''
-    )
+    ) AS left_11
     ANY LEFT JOIN
     (
         SELECT signal_id, 1 AS has_signal, min(emitted_ts) AS signal_ts
         FROM recreate_signals_log
         GROUP BY signal_id
-    ) USING signal_id
-)
+    ) AS right_12 USING signal_id
+) AS left_1
 ANY LEFT JOIN
 (
     SELECT title_id, 1 AS has_view, min(first_view_ts) AS first_view_ts
     FROM title_first_views_parts
     GROUP BY title_id
-) USING title_id;
+) AS right_2 USING title_id;

@@ -45,7 +45,7 @@ ANY LEFT JOIN
     SELECT title_id, sum(iap_revenue_usd) + sum(ad_revenue_usd) AS revenue_usd
     FROM title_metrics_1m
     GROUP BY title_id
-) USING title_id;
+) AS right_2 USING title_id;
 
 -- Cultural discount of native tropes: 1 − KPI(native) ÷ KPI(localized), for completion rate and
 -- payer rate (payers ÷ viewers among each adaptation's audience), from the accepted events.
@@ -63,11 +63,11 @@ FROM
     FROM events_raw
     WHERE event_type IN ('episode_start', 'episode_complete', 'purchase')
     GROUP BY title_id, user_id
-)
+) AS left_1
 ANY INNER JOIN
 (
     SELECT title_id, adaptation FROM titles
-) USING title_id
+) AS right_3 USING title_id
 GROUP BY adaptation;
 
 CREATE VIEW IF NOT EXISTS cultural_discount AS

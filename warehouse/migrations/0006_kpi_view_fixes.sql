@@ -15,13 +15,13 @@ FROM
         SELECT title_id, sum(episode_completes) AS completes, sum(episode_starts) AS starts
         FROM title_metrics_1m_parts
         GROUP BY title_id
-    )
+    ) AS left_11
     ANY INNER JOIN
     (
         SELECT title_id, adaptation FROM titles
-    ) USING title_id
+    ) AS right_13 USING title_id
     GROUP BY adaptation
-)
+) AS left_1
 ANY LEFT JOIN
 (
     SELECT adaptation,
@@ -34,13 +34,13 @@ ANY LEFT JOIN
         FROM events_raw
         WHERE event_type IN ('episode_start', 'purchase')
         GROUP BY title_id, user_id
-    )
+    ) AS left_12
     ANY INNER JOIN
     (
         SELECT title_id, adaptation FROM titles
-    ) USING title_id
+    ) AS right_14 USING title_id
     GROUP BY adaptation
-) USING adaptation;
+) AS right_2 USING adaptation;
 CREATE VIEW IF NOT EXISTS cultural_discount AS
 SELECT
     if(countIf(adaptation = 'native') = 0, NULL,

@@ -1,8 +1,9 @@
 -- Retention (issue 8): the minute-level parts are dropped by day partition once older than the
 -- horizon (python -m warehouse.maintain; rollups and events_raw are kept). So the three parts
 -- tables are partitioned by day: each is copied into a day-partitioned twin and swapped in by
--- name (the rollups' materialized views follow the name). Run with the workers stopped, as
--- `make up` and `make migrate` do: a block written between the copy and the swap would be lost.
+-- name, before any materialized view reads them (0009): on current releases a view follows the
+-- table it was attached to, not the name. Run with the workers stopped, as `make up` and
+-- `make migrate` do: a block written between the copy and the swap would be lost.
 CREATE TABLE title_metrics_1m_parts_by_day AS title_metrics_1m_parts
 ENGINE = MergeTree() PARTITION BY toYYYYMMDD(window_start) ORDER BY (window_start, title_id);
 INSERT INTO title_metrics_1m_parts_by_day SELECT * FROM title_metrics_1m_parts;

@@ -802,7 +802,7 @@ ANY LEFT JOIN
     SELECT title_id, sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue_usd
     FROM title_metrics_1d_rollup
     GROUP BY title_id
-) USING title_id;
+) AS right_2 USING title_id;
 
 DROP TABLE IF EXISTS cultural_discount;
 DROP TABLE IF EXISTS adaptation_kpis;
@@ -816,26 +816,26 @@ FROM
         SELECT title_id, sumMerge(episode_completes) AS completes, sumMerge(episode_starts) AS starts
         FROM title_metrics_1d_rollup
         GROUP BY title_id
-    )
+    ) AS left_11
     ANY INNER JOIN
     (
         SELECT title_id, adaptation FROM titles
-    ) USING title_id
+    ) AS right_13 USING title_id
     GROUP BY adaptation
-)
+) AS left_1
 ANY LEFT JOIN
 (
     SELECT adaptation, uniqExactIfMerge(payers) / nullIf(uniqExactIfMerge(viewers), 0) AS payer_rate
     FROM
     (
         SELECT title_id, viewers, payers FROM title_users_1d_rollup
-    )
+    ) AS left_12
     ANY INNER JOIN
     (
         SELECT title_id, adaptation FROM titles
-    ) USING title_id
+    ) AS right_14 USING title_id
     GROUP BY adaptation
-) USING adaptation;
+) AS right_3 USING adaptation;
 
 CREATE VIEW IF NOT EXISTS cultural_discount AS
 SELECT
