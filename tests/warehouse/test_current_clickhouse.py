@@ -1,13 +1,13 @@
 """The warehouse's SQL on current ClickHouse (chdb: ClickHouse 26.x in-process), beside 18.16.
 
 Every migration is applied in order, a few rows go through the real inserts (so the rollups'
-views fire), and every view and every query `make bench` times must answer. 26.x has a
+views fire), and every view, every documented query (warehouse/queries/) and every query
+`make bench` times must answer. 26.x has a
 stricter analyzer than 18.16 (a JOIN's subqueries need aliases, for one): this is where that
 shows, without a current server on this machine.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -82,8 +82,11 @@ def test_rollups_fire_and_every_view_and_benchmarked_query_answers(current):
     assert len(views) >= 19
     for view in views:
         current.query(f"SELECT * FROM {view.strip(chr(34))} LIMIT 1")
-    for name, sql in {**DASHBOARD, **ANALYST, **BEFORE}.items():
+    documented = {path.name: path.read_text() for path in sorted((MIGRATIONS.parent / "queries").glob("*.sql"))}
+    assert len(documented) >= 10
+    for name, sql in {**DASHBOARD, **ANALYST, **BEFORE, **documented}.items():
         try:
-            current.query(re.sub(r"\s+", " ", sql))
+            [statement] = statements(sql)               # comment lines dropped, one statement per query
+            current.query(statement)
         except Exception as error:  # noqa: BLE001
             pytest.fail(f"{name!r} fails on current ClickHouse: {error}")

@@ -1,0 +1,204 @@
+"""warehouse/queries/: every documented analyst query, on a small set with a known answer.
+
+Each test writes a handful of rows through the real inserts (events_raw with its payloads, the
+parts tables the worker writes, so the rollups' views fire) into a fresh database, runs the
+query file as an analyst would, and compares with the answer worked out by hand in the test.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+
+from infra.settings import load
+from warehouse.client import connect
+from warehouse.migrate import migrate
+from warehouse.tables import TABLES
+
+QUERIES = Path(__file__).resolve().parents[2] / "warehouse" / "queries"
+NOW = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+DAY0 = (NOW - timedelta(days=40)).replace(hour=12, minute=0, second=0)
+STAMP = {"src_topic": "drama.viewing", "src_partition": 0, "src_first_offset": 1, "src_last_offset": 1}
+
+
+@pytest.fixture
+def db(stack, run_id):
+    settings = load(namespace=f"qry{run_id}")
+    migrate(settings)
+    client = connect(settings)
+    try:
+        yield client
+    finally:
+        client.disconnect()
+        connect(stack, "default").execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
+
+
+def query(client, name: str) -> list[tuple]:
+    return client.execute((QUERIES / f"{name}.sql").read_text())
+
+
+def insert(client, table: str, rows: list[dict]) -> None:
+    """Rows of the columns the worker writes; a column a row leaves out gets its type's zero."""
+    columns = TABLES[table].columns
+    types = {name: kind for name, kind, *_ in client.execute(f"DESCRIBE TABLE {table}")}
+    zero = {"String": "", "Float64": 0.0, "DateTime": DAY0}
+    client.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES",
+                   [tuple(r.get(c, zero.get(types[c], 0)) for c in columns) for r in rows])
+
+
+def raw(client, events: list[dict]) -> None:
+    """events_raw rows as the worker writes them: typed columns and the payload."""
+    rows = []
+    for n, e in enumerate(events):
+        body = {k: v for k, v in e.items() if k != "at"}
+        rows.append({"event_id": f"e{n}", "event_type": e["event_type"], "event_time": e["at"], "event_time_us": 0,
+                     "app_id": e.get("app_id", "app"), "user_id": e.get("user_id", ""),
+                     "title_id": e.get("title_id", ""),
+                     "topic": "drama.viewing", "partition": 0, "offset": n, "payload": orjson.dumps(body).decode()})
+    insert(client, "events_raw", rows)
+
+
+def close(a, b) -> bool:
+    return a == b if not isinstance(a, float) and not isinstance(b, float) else abs(a - b) < 1e-9
+
+
+def test_dropoff_and_pay_through(db):
+    at = NOW - timedelta(hours=2)
+    insert(db, "episode_metrics_1m_parts", [
+        {"window_start": at, "title_id": "tA", "episode": 1, "starts": 10, "completes": 8, **STAMP},
+        {"window_start": at, "title_id": "tA", "episode": 2, "starts": 5, "completes": 5, **STAMP},
+        {"window_start": at + timedelta(minutes=1), "title_id": "tA", "episode": 6, "starts": 4, "paywalls_shown": 4,
+         "unlocks": 1, **STAMP}])
+    rows = {r[1]: r for r in query(db, "dropoff_and_pay_through")}
+    assert rows[2][6] == 0.5 and rows[1][7] == 0.8           # reach of episode 2; completion of episode 1
+    assert rows[6][8] == 0.25 and rows[1][8] is None          # pay-through where the paywall was shown
+
+
+def test_unlock_funnel(db):
+    def path(user, *steps):
+        return [{"event_type": t, "user_id": user, "title_id": "tA", "at": DAY0 + timedelta(hours=h)} for t, h in steps]
+    raw(db, path("u1", ("episode_start", 0), ("paywall_shown", 1), ("episode_unlocked", 2))
+        + path("u2", ("episode_start", 0), ("paywall_shown", 1))
+        + path("u3", ("episode_start", 0))
+        + path("u4", ("episode_start", 0), ("paywall_shown", 30), ("episode_unlocked", 31)))   # paywall a day late
+    assert query(db, "unlock_funnel") == [(4, 2, 1, 0.5)]
+
+
+def test_unlocks_by_method_and_coins(db):
+    insert(db, "title_metrics_1m_parts", [{"window_start": DAY0, "title_id": "tA", "user_id": "", "unlocks_coins": 2,
+                                           "unlocks_rewarded_ad": 1, "coins_spent": 120, **STAMP}])
+    raw(db, [{"event_type": "purchase", "user_id": "u1", "title_id": "tA", "coins": 1100, "amount_usd": 9.99,
+              "at": DAY0}])
+    assert query(db, "unlocks_by_method") == [(DAY0.date(), 2, 0, 1, 120, 1100)]
+
+
+def test_retention_by_cohort_and_channel(db):
+    def ev(user, days, etype="episode_start", **extra):
+        return {"event_type": etype, "user_id": user, "title_id": "tA", "at": DAY0 + timedelta(days=days), **extra}
+    raw(db, [ev("u1", 0, "install", channel="tiktok"), ev("u1", 1), ev("u1", 7),
+             ev("u2", 0, "install", channel="tiktok"), ev("u2", 30),
+             ev("u3", 0, "install", channel="youtube")])
+    rows = [r[:6] for r in query(db, "retention_by_cohort")]
+    assert rows == [(DAY0.date(), "tiktok", 2, 1, 1, 1), (DAY0.date(), "youtube", 1, 0, 0, 0)]
+
+
+def test_roas_and_cpi_by_campaign(db):
+    teaser = {"event_type": "teaser_impression", "user_id": "u1", "title_id": "tA", "channel": "tiktok",
+              "campaign_id": "c1", "cost_usd": 0.5, "at": DAY0}
+    user = {"user_id": "u1", "title_id": "tA"}
+    raw(db, [teaser] * 4 + [
+        {"event_type": "install", **user, "channel": "tiktok", "campaign_id": "c1", "at": DAY0},
+        {"event_type": "purchase", **user, "amount_usd": 9.99, "at": DAY0 + timedelta(hours=1)},
+        {"event_type": "ad_impression", **user, "revenue_usd": 0.01, "at": DAY0 + timedelta(days=3)},
+        {"event_type": "purchase", **user, "amount_usd": 5.0, "at": DAY0 + timedelta(days=9)}])   # after D7
+    [row] = query(db, "roas_cpi_by_campaign")
+    expected = ("tiktok", "c1", 2.0, 1, 2.0, 9.99, 10.0, 9.99 / 2.0, 10.0 / 2.0)
+    assert all(close(a, b) for a, b in zip(row, expected)), row
+
+
+def test_payers_by_segment(db):
+    at = NOW - timedelta(hours=1)
+    seg = {"window_start": at, "gender": "female", "age_band": "45-54", "country": "US", **STAMP}
+    insert(db, "segment_metrics_1m_parts", [
+        {**seg, "user_id": "", "purchases": 2, "iap_revenue_usd": 30.0},
+        {**seg, "user_id": "u1", "viewer": 1, "payer": 1}, {**seg, "user_id": "u2", "viewer": 1, "payer": 1},
+        {**seg, "user_id": "u3", "viewer": 1}, {**seg, "user_id": "u4", "viewer": 1}])
+    raw(db, [{"event_type": "user_profile", "user_id": u, "gender": "female", "age_band": "45-54", "country": "US",
+              "at": at} for u in ("u1", "u2", "u3", "u4")]
+        + [{"event_type": "purchase", "user_id": "u1", "title_id": "tA", "amount_usd": 20.0, "at": at},
+           {"event_type": "purchase", "user_id": "u2", "title_id": "tA", "amount_usd": 10.0, "at": at}])
+    [row] = query(db, "payers_by_segment")
+    # 4 viewers, 2 payers, $30: rate 0.5, ARPPU $15; the top 5% of 2 payers is 1 payer, $20 of $30
+    assert row[:6] == ("female", "45-54", "US", 4, 2, 30.0) and row[6:8] == (0.5, 15.0)
+    assert close(row[8], 20.0 / 30.0)
+
+
+def test_roi_by_origin(db):
+    insert(db, "title_events", [
+        {"title_id": "tA", "event_type": "script_created", "event_time": DAY0, "origin": "ai", "topic": "c"},
+        {"title_id": "tA", "event_type": "episode_released", "event_time": DAY0, "episode": 1,
+         "production_cost_usd": 1000.0, "topic": "c"},
+        {"title_id": "tH", "event_type": "script_created", "event_time": DAY0, "origin": "human", "topic": "c"},
+        {"title_id": "tH", "event_type": "episode_released", "event_time": DAY0, "episode": 1,
+         "production_cost_usd": 4000.0, "topic": "c"}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": DAY0, "title_id": "tA", "user_id": "", "iap_revenue_usd": 400.0, "ad_revenue_usd": 100.0,
+         **STAMP},
+        {"window_start": DAY0, "title_id": "tH", "user_id": "", "iap_revenue_usd": 1000.0, **STAMP}])
+    assert query(db, "roi_by_origin") == [("ai", 1, 1000.0, 500.0, 0.5), ("human", 1, 4000.0, 1000.0, 0.25)]
+
+
+def test_recreate_loop_cycle_times_and_revenue_against_the_parent(db):
+    signal_at = DAY0.replace(tzinfo=timezone.utc).timestamp()
+    insert(db, "recreate_signals_log", [{"signal_id": "s1", "title_id": "tA", "trope": "revenge", "score": 9.0,
+                                         "reason": "surge", "emitted_at": DAY0, "emitted_ts": signal_at,
+                                         "window_start": DAY0, "window_end": DAY0}])
+    insert(db, "title_events", [
+        {"title_id": "tB", "event_type": "script_created", "event_time": DAY0, "event_ts": signal_at + 600,
+         "origin": "ai", "parent_title_id": "tA", "signal_id": "s1", "topic": "c"},
+        {"title_id": "tB", "event_type": "title_launched", "event_time": DAY0, "event_ts": signal_at + 1800,
+         "topic": "c"}])
+    insert(db, "title_first_views_parts", [{"title_id": "tB", "first_view_ts": signal_at + 1900, **STAMP}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": DAY0, "title_id": "tA", "user_id": "", "iap_revenue_usd": 500.0, **STAMP},
+        {"window_start": DAY0, "title_id": "tB", "user_id": "", "iap_revenue_usd": 100.0, **STAMP}])
+    [row] = query(db, "recreate_loop")
+    assert row[:6] == ("tB", "tA", "s1", 600.0, 1200.0, 100.0) and row[6:] == (100.0, 500.0, 0.2), row
+
+
+def test_rejects_last_hour(db):
+    insert(db, "events_rejected", [
+        {"topic": "drama.viewing", "partition": 0, "offset": n, "reason": "invalid_field", "detail": "x", "raw": "{}"}
+        for n in range(2)] + [
+        {"topic": "drama.ads", "partition": 0, "offset": 9, "reason": "not_json", "detail": "x", "raw": "?"}])
+    assert [r[:3] for r in query(db, "rejects_last_hour")] == [("drama.viewing", "invalid_field", 2),
+                                                                 ("drama.ads", "not_json", 1)]
+
+
+def test_active_users(db):
+    today = NOW.replace(hour=0, minute=0, second=1)
+    raw(db, [{"event_type": "like", "user_id": u, "title_id": "tA", "app_id": "a", "at": today + timedelta(days=-d)}
+             for u, d in (("u1", 0), ("u2", 0), ("u3", 3), ("u4", 20), ("u5", 40))])
+    assert query(db, "active_users") == [("a", 2, 3, 4)]
+
+
+def test_every_query_file_has_a_test_here():
+    tested = set(re.findall(r'query\(db, "(\w+)"\)', Path(__file__).read_text()))
+    assert tested == {path.stem for path in QUERIES.glob("*.sql")}
+
+
+def test_events_raw_has_typed_columns_for_the_common_fields(db):
+    raw(db, [{"event_type": "purchase", "user_id": "u1", "title_id": "tA", "product": "coins_pack",
+              "amount_usd": 9.99, "coins": 1100, "at": DAY0},
+             {"event_type": "episode_exit", "user_id": "u1", "title_id": "tA", "episode": 7, "session_id": "s-1",
+              "position_s": 12.5, "rebuffer_ms": 40, "at": DAY0},
+             {"event_type": "teaser_impression", "user_id": "u1", "title_id": "tA", "channel": "tiktok",
+              "campaign_id": "c1", "cost_usd": 0.02, "at": DAY0}])
+    rows = db.execute("SELECT event_type, product, amount_usd, coins, episode, session_id, position_s, rebuffer_ms, "
+                      "channel, campaign_id, cost_usd FROM events_raw ORDER BY event_type")
+    assert rows == [("episode_exit", "", 0.0, 0, 7, "s-1", 12.5, 40, "", "", 0.0),
+                    ("purchase", "coins_pack", 9.99, 1100, 0, "", 0.0, 0, "", "", 0.0),
+                    ("teaser_impression", "", 0.0, 0, 0, "", 0.0, 0, "tiktok", "c1", 0.02)]
