@@ -3,6 +3,7 @@ its health is read. The launcher (`python -m launcher`, a package above this one
 (`make up`, `make down`, `make status`)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -32,6 +33,11 @@ def render(template: Path, target: Path, settings: Settings) -> Path:
         "CLICKHOUSE_HTTP_PORT": str(settings.clickhouse_http_port),
         "CLICKHOUSE_USER": settings.clickhouse_user,
         "CLICKHOUSE_PASSWORD": settings.clickhouse_password,
+        "CLICKHOUSE_DB": settings.clickhouse_db,
+        "WRITER_USER": settings.clickhouse_writer_user,
+        "WRITER_SHA256": hashlib.sha256(settings.clickhouse_writer_password.encode()).hexdigest(),
+        "ANALYST_USER": settings.clickhouse_analyst_user,
+        "ANALYST_SHA256": hashlib.sha256(settings.clickhouse_analyst_password.encode()).hexdigest(),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(string.Template(template.read_text()).substitute(values))
@@ -124,6 +130,19 @@ class Service:
         return f"{self.name:<11} pid {pid:<8} {health:<10} {self.address()}"
 
 
+def make_secrets(settings: Settings) -> None:
+    """The writer's and the analyst's passwords, generated once unless the environment gives them
+    (.state/clickhouse/secrets/, readable by this user only; users.xml gets their sha256)."""
+    folder = settings.state_dir / "clickhouse" / "secrets"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for role in ("writer", "analyst"):
+        path = folder / role
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
+
+
 class ClickHouse(Service):
     name = "clickhouse"
 
@@ -158,6 +177,7 @@ class ClickHouse(Service):
         for sub in ("data", "tmp", "user_files", "format_schemas"):
             (conf / sub).mkdir(parents=True, exist_ok=True)
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        make_secrets(self.settings)
         render(INFRA / "clickhouse" / "config.xml", conf / "config.xml", self.settings)
         render(INFRA / "clickhouse" / "users.xml", conf / "users.xml", self.settings)
 
@@ -309,6 +329,15 @@ class Worker(App):
             return line
         extra = f"  {state['batches']} batches, {state['messages']} messages, last {state['last_batch_at'] or '—'}"
         return line + extra + (f"  RETRYING {state['retrying']}" if state["retrying"] else "")
+
+    def env(self) -> dict[str, str]:
+        """The production worker (no namespace) writes as the writer, which may use the project's
+        database only; namespaced workers (tests, bench) keep the admin, whose databases come and go."""
+        env = super().env()
+        if not self.settings.namespace:
+            env.update(CLICKHOUSE_USER=self.settings.clickhouse_writer_user,
+                       CLICKHOUSE_PASSWORD=self.settings.clickhouse_writer_password)
+        return env
 
     def prepare(self) -> None:
         # Faust creates its datadir (settings.faust_app_dir) but not the directories above it.

@@ -32,6 +32,14 @@ ENV = {
     # Empty by default: the native server listens on loopback only. Set it for anything else.
     "CLICKHOUSE_PASSWORD": "",
     "CLICKHOUSE_DB": "drama",
+    # Two more ClickHouse users beside the admin above (warehouse/README.md, "Roles"): the workers'
+    # writer (INSERT and SELECT on the project's database, no DDL) and the read-only analyst
+    # Superset connects as (quotas and limits). Empty passwords: generated at install into
+    # .state/clickhouse/secrets/ (the server's users file holds only their sha256).
+    "CLICKHOUSE_WRITER_USER": "drama_writer",
+    "CLICKHOUSE_WRITER_PASSWORD": "",
+    "CLICKHOUSE_ANALYST_USER": "drama_analyst",
+    "CLICKHOUSE_ANALYST_PASSWORD": "",
     "SUPERSET_HOST": "127.0.0.1",
     "SUPERSET_PORT": "8088",
     "SUPERSET_ADMIN_USER": "admin",
@@ -103,6 +111,10 @@ class Settings:
     clickhouse_user: str = _str("CLICKHOUSE_USER")
     clickhouse_password: str = _str("CLICKHOUSE_PASSWORD", repr=False)
     clickhouse_db_base: str = _str("CLICKHOUSE_DB")
+    clickhouse_writer_user: str = _str("CLICKHOUSE_WRITER_USER")
+    clickhouse_writer_password_env: str = _str("CLICKHOUSE_WRITER_PASSWORD", repr=False)
+    clickhouse_analyst_user: str = _str("CLICKHOUSE_ANALYST_USER")
+    clickhouse_analyst_password_env: str = _str("CLICKHOUSE_ANALYST_PASSWORD", repr=False)
 
     superset_host: str = _str("SUPERSET_HOST")
     superset_port: int = _int("SUPERSET_PORT")
@@ -169,9 +181,24 @@ class Settings:
         path = self.state_dir / "superset" / "admin_password"
         return env("SUPERSET_ADMIN_PASSWORD") or (path.read_text().strip() if path.exists() else "")
 
+    def _secret(self, env_value: str, role: str) -> str:
+        path = self.state_dir / "clickhouse" / "secrets" / role
+        return env_value or (path.read_text().strip() if path.exists() else "")
+
+    @property
+    def clickhouse_writer_password(self) -> str:
+        """From CLICKHOUSE_WRITER_PASSWORD, else the one generated at install (infra.services.ClickHouse)."""
+        return self._secret(self.clickhouse_writer_password_env, "writer")
+
+    @property
+    def clickhouse_analyst_password(self) -> str:
+        """From CLICKHOUSE_ANALYST_PASSWORD, else the one generated at install."""
+        return self._secret(self.clickhouse_analyst_password_env, "analyst")
+
     @property
     def clickhouse_sqlalchemy_uri(self) -> str:
-        return (f"clickhouse+native://{self.clickhouse_user}:{self.clickhouse_password}"
+        """Superset's connection: the read-only analyst."""
+        return (f"clickhouse+native://{self.clickhouse_analyst_user}:{self.clickhouse_analyst_password}"
                 f"@{self.clickhouse_host}:{self.clickhouse_port}/{self.clickhouse_db}")
 
     @property

@@ -27,9 +27,10 @@ def test_every_link_resolves_and_every_dashboard_chart_has_a_uuid():
 def test_the_database_uri_is_rendered_from_settings_and_never_committed(tmp_path: Path):
     committed = (ASSETS / "databases" / "drama.yaml").read_text()
     assert "${SQLALCHEMY_URI}" in committed and "clickhouse+native://" not in committed
-    settings = load(clickhouse_password="s3cret", clickhouse_port=9999)
+    settings = load(clickhouse_analyst_password_env="s3cret", clickhouse_port=9999)
     rendered = yaml.safe_load((render_assets(settings, tmp_path / "a") / "databases" / "drama.yaml").read_text())
-    assert rendered["sqlalchemy_uri"] == "clickhouse+native://default:s3cret@127.0.0.1:9999/drama"
+    # Superset connects as the read-only analyst, never as the admin
+    assert rendered["sqlalchemy_uri"] == "clickhouse+native://drama_analyst:s3cret@127.0.0.1:9999/drama"
 
 
 def test_provisioning_creates_the_dashboard_with_its_charts(superset):
