@@ -5,26 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from infra.settings import load
 from warehouse import maintain
-from warehouse.client import connect
-from warehouse.migrate import migrate
 from warehouse.tables import TABLES
 
 PARTS = "title_metrics_1m_parts"
 TITLE_MVS = [f"title_metrics_{grain}_rollup_mv" for grain in ("1m", "1h", "1d")]
-
-
-@pytest.fixture
-def database(stack, run_id):
-    settings = load(namespace=f"mnt{run_id}")
-    migrate(settings)
-    client = connect(settings)
-    try:
-        yield settings, client
-    finally:
-        client.disconnect()
-        connect(stack, "default").execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
 
 
 def insert_parts(client, at: datetime, title: str, starts: int, users: list[str], offset: int) -> None:

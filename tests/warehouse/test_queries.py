@@ -13,9 +13,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from infra.settings import load
-from warehouse.client import connect
-from warehouse.migrate import migrate
 from warehouse.tables import TABLES
 
 QUERIES = Path(__file__).resolve().parents[2] / "warehouse" / "queries"
@@ -25,15 +22,8 @@ STAMP = {"src_topic": "drama.viewing", "src_partition": 0, "src_first_offset": 1
 
 
 @pytest.fixture
-def db(stack, run_id):
-    settings = load(namespace=f"qry{run_id}")
-    migrate(settings)
-    client = connect(settings)
-    try:
-        yield client
-    finally:
-        client.disconnect()
-        connect(stack, "default").execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
+def db(database):
+    return database[1]
 
 
 def query(client, name: str) -> list[tuple]:
