@@ -1,14 +1,36 @@
 """A ClickHouse sink: `setup()` once, then `write(columns)` as one columnar insert per batch.
 
 Columns come in the order warehouse/tables.py declares for the table.
+
+An insert whose reply is lost (ClickHouse died, the connection broke) may have landed, whole or
+in part: a block that spans several partitions of the table (days, months) is written as one
+part per partition, each atomic on its own. The caller retries the same block, so after a
+failure the next write first asks what landed and inserts only the rest:
+- tables whose rows carry their own message's place (topic, partition, offset): the rows
+  already there, by that key;
+- tables whose rows carry their batch's stamp (src_topic, src_partition, src_last_offset): the
+  (stamp, day of window_start) groups already there; a group is within one partition, so it
+  landed whole or not at all.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from itertools import compress
 from typing import Sequence
 
 from infra.settings import Settings
 from warehouse.client import connect
-from warehouse.tables import TABLES
+from warehouse.tables import SOURCE, TABLES
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _day(value) -> int:
+    """YYYYMMDD (UTC) of a window_start given as a datetime or as Unix seconds."""
+    at = value if isinstance(value, datetime) else datetime.fromtimestamp(int(value), timezone.utc)
+    return int(at.strftime("%Y%m%d"))
 
 
 class ClickHouseSink:
@@ -17,6 +39,7 @@ class ClickHouseSink:
         self.table = table
         self.columns = TABLES[table].columns
         self.client = None
+        self.uncertain = False          # the last insert failed: it may have landed, whole or in part
         self._insert = f"INSERT INTO {table} ({', '.join(self.columns)}) VALUES"
 
     def setup(self) -> None:
@@ -24,7 +47,8 @@ class ClickHouseSink:
         self.client.execute(f"SELECT {', '.join(self.columns)} FROM {self.table} LIMIT 0")
 
     def write(self, columns: Sequence[list]) -> int:
-        """Insert one block: a list per column, all of one length. Whole or not at all."""
+        """Insert one block: a list per column, all of one length. After a failed write, only what
+        the table does not hold yet. Returns the rows inserted."""
         if not columns or not columns[0]:
             return 0
         if len(columns) != len(self.columns):
@@ -33,10 +57,46 @@ class ClickHouseSink:
         if self.client is None:
             self.setup()
         try:
-            self.client.execute(self._insert, columns, columnar=True, types_check=False)
+            if self.uncertain:
+                columns = self.not_yet_written(columns)
+            if columns and columns[0]:
+                self.client.execute(self._insert, columns, columnar=True, types_check=False)
         except Exception:
             # A broken connection is rebuilt on the next write; the caller retries.
+            self.uncertain = True
             self.client.disconnect()
             self.client = None
             raise
-        return len(columns[0])
+        self.uncertain = False
+        return len(columns[0]) if columns else 0
+
+    def not_yet_written(self, columns: Sequence[list]) -> list[list]:
+        """The rows of `columns` the table does not hold (see the module's docstring)."""
+        spec = TABLES[self.table]
+        if spec.high_water is None:
+            return list(columns)
+        at = {name: n for n, name in enumerate(self.columns)}
+        topic, partition, offset = (columns[at[c]] for c in spec.high_water)
+        if spec.high_water == SOURCE:
+            keys = list(zip(map(_text, topic), partition, offset))
+            ranges: dict = {}
+            for t, p, o in keys:
+                low, high = ranges.get((t, p), (o, o))
+                ranges[(t, p)] = (min(low, o), max(high, o))
+            held = set()
+            for (t, p), (low, high) in ranges.items():
+                held |= {(t, p, o) for (o,) in self.client.execute(
+                    f"SELECT {spec.high_water[2]} FROM {self.table} WHERE {spec.high_water[0]} = %(t)s "
+                    f"AND {spec.high_water[1]} = %(p)s AND {spec.high_water[2]} BETWEEN %(low)s AND %(high)s",
+                    {"t": t, "p": p, "low": low, "high": high})}
+        else:
+            by_day = "window_start" in at
+            days = list(map(_day, columns[at["window_start"]])) if by_day else [0] * len(topic)
+            keys = list(zip(map(_text, topic), partition, offset, days))
+            stamps = tuple({k[:3] for k in keys})
+            day = "toYYYYMMDD(window_start)" if by_day else "0"
+            held = set(self.client.execute(
+                f"SELECT DISTINCT {', '.join(spec.high_water)}, {day} FROM {self.table} "
+                f"WHERE ({', '.join(spec.high_water)}) IN %(stamps)s", {"stamps": stamps}))
+        keep = [k not in held for k in keys]
+        return [list(compress(column, keep)) for column in columns]
