@@ -24,9 +24,11 @@ from pathlib import Path
 from bench.stack import Namespace
 from infra.settings import load
 from warehouse.client import connect
+from warehouse.migrate import MIGRATIONS, statements
 from warehouse.tables import EPISODE_COUNTERS, TABLES, TITLE_COUNTERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
+QUERIES = MIGRATIONS.parent / "queries"         # the documented analyst queries
 TITLES, USERS = 300, 2_000_000
 CHUNK = 5_000_000                   # rows per INSERT … SELECT (the views aggregate one block at a time)
 P95_TARGET_S, BYTES_TARGET = 0.100, 40.0
@@ -73,11 +75,7 @@ DASHBOARD = {
 }
 # Analyst questions over the same data: timed, without the dashboards' 100 ms target.
 ANALYST = {
-    "DAU, WAU, MAU by app (exact, 2M users)":
-        "SELECT app_id, uniqExactIfMergeIf(users, window_start >= toStartOfDay(now())) AS dau, "
-        "uniqExactIfMergeIf(users, window_start >= toStartOfDay(now()) - 6 * 86400) AS wau, "
-        "uniqExactIfMerge(users) AS mau FROM active_users_1d_rollup "
-        "WHERE window_start >= toStartOfDay(now()) - 29 * 86400 GROUP BY app_id",
+    "DAU, WAU, MAU by app (exact, 2M users)": statements((QUERIES / "active_users.sql").read_text())[0],
     "DAU by day, 30 days": "SELECT window_start, app_id, users FROM active_users_1d "
                            "WHERE window_start >= toStartOfDay(now()) - 29 * 86400",
 }
@@ -93,6 +91,11 @@ BEFORE = {   # the views as they were (0003): GROUP BY over every part, then the
         f"FROM {_OLD_TITLE_VIEW} WHERE window_start >= now() - 30 * 86400 GROUP BY title_id "
         f"ORDER BY starts DESC LIMIT 50",
 }
+
+
+def _insert(table: str) -> str:
+    """`INSERT INTO table (its columns, as the worker writes them) SELECT`."""
+    return f"INSERT INTO {table} ({', '.join(TABLES[table].columns)}) SELECT"
 
 
 def _rand(seed: int) -> str:
@@ -117,10 +120,9 @@ def fills(events: int, days: int) -> list[tuple[str, int, str]]:
     span = days * 86400
     types = "".join(f"{_rand(1)} < {sum(w for _, w in EVENT_TYPES[:n + 1]):.4f}, '{t}', "
                     for n, (t, _) in enumerate(EVENT_TYPES[:-1])) + f"'{EVENT_TYPES[-1][0]}'"
-    raw_columns = ", ".join(TABLES["events_raw"].columns)
-    raw = f"""INSERT INTO events_raw ({raw_columns})
-SELECT event_id, event_type, toDateTime(at) AS event_time, toUInt32((100 + rand(4) % 900) * 1000) AS event_time_us,
-       app_id, user_id, title_id, 'drama.viewing' AS topic, toUInt32(n % 4) AS partition, n AS offset,
+    raw = f"""{_insert('events_raw')} event_id, event_type, toDateTime(at) AS event_time,
+       toUInt32((100 + rand(4) % 900) * 1000) AS event_time_us, app_id, user_id, title_id,
+       'drama.viewing' AS topic, toUInt32(n % 4) AS partition, n AS offset,
        concat('{{"event_id":"', event_id, '","event_type":"', event_type, '","event_time":"',
               replaceOne(toString(toDateTime(at)), ' ', 'T'), '.', toString(100 + rand(4) % 900),
               'Z","schema_version":1,"app_id":"', app_id, '","user_id":"', user_id, '",',
@@ -142,26 +144,21 @@ FROM (SELECT number + {{offset}} AS n, concat('sim7-', toString(10000000000 + n)
 
     stamp = "'drama.distribution' AS src_topic, toUInt32(number % 4) AS src_partition, " \
             "number + {offset} AS src_first_offset, number + {offset} AS src_last_offset"
-    title_cols = ", ".join(TABLES["title_metrics_1m_parts"].columns)
-    title = (f"INSERT INTO title_metrics_1m_parts ({title_cols}) SELECT {_minute(days, 11)} AS window_start, "
+    title = (f"{_insert('title_metrics_1m_parts')} {_minute(days, 11)} AS window_start, "
              f"{_title(12)} AS title_id, {{user}} AS user_id, {{counters}}, {stamp} FROM numbers({{rows}})")
-    episode_cols = ", ".join(TABLES["episode_metrics_1m_parts"].columns)
-    episode = (f"INSERT INTO episode_metrics_1m_parts ({episode_cols}) SELECT {_minute(days, 13)} AS window_start, "
+    episode = (f"{_insert('episode_metrics_1m_parts')} {_minute(days, 13)} AS window_start, "
                f"{_title(14)} AS title_id, toUInt32(1 + 80 * pow({_rand(15)}, 2)) AS episode, "
                f"{counters(EPISODE_COUNTERS, False)}, {stamp} FROM numbers({{rows}})")
-    segment_cols = ", ".join(TABLES["segment_metrics_1m_parts"].columns)
-    segment = (f"INSERT INTO segment_metrics_1m_parts ({segment_cols}) SELECT {_minute(days, 16)} AS window_start, "
+    segment = (f"{_insert('segment_metrics_1m_parts')} {_minute(days, 16)} AS window_start, "
                f"['female', 'male', 'other', 'unknown'][1 + rand(17) % 4] AS gender, "
                f"['18-24', '25-34', '35-44', '45-54', '55+', 'unknown'][1 + rand(18) % 6] AS age_band, "
                f"['US', 'GB', 'CA', 'AU', 'PH', 'IN', 'ZZ'][1 + rand(19) % 7] AS country, {{segment}}, {stamp} "
                f"FROM numbers({{rows}})")
-    health_cols = ", ".join(TABLES["pipeline_health_1m_parts"].columns)
-    health = (f"INSERT INTO pipeline_health_1m_parts ({health_cols}) SELECT {_minute(days, 30)} AS window_start, "
+    health = (f"{_insert('pipeline_health_1m_parts')} {_minute(days, 30)} AS window_start, "
               f"2000 AS events_in, 1990 AS accepted, 5 AS duplicates, 4 AS rejected, 1 AS late, "
               f"(rand(31) % 300) / 100.0 AS max_event_lag_s, {stamp} FROM numbers({{rows}})")
-    titles_cols = ", ".join(TABLES["title_events"].columns)
     title_events = (
-        f"INSERT INTO title_events ({titles_cols}) SELECT concat('sim7-t', toString(intDiv(number, 62))) AS title_id, "
+        f"{_insert('title_events')} concat('sim7-t', toString(intDiv(number, 62))) AS title_id, "
         f"multiIf(number % 62 = 0, 'script_created', number % 62 = 61, 'title_launched', 'episode_released') "
         f"AS event_type, toDateTime(toUInt32(now()) - {span + 86400}) AS event_time, toFloat64(toUInt32(event_time)) "
         f"AS event_ts, ['hidden_heiress', 'revenge', 'werewolf', 'ceo_romance'][1 + intDiv(number, 62) % 4] AS trope, "
@@ -170,23 +167,22 @@ FROM (SELECT number + {{offset}} AS n, concat('sim7-', toString(10000000000 + n)
         f"'' AS signal_id, toUInt32(number % 62) AS episode, if(event_type = 'episode_released', 4000.0, 0) "
         f"AS production_cost_usd, toUInt8(number % 2) AS virtual_actors, 60 AS episodes_total, 5 AS free_episodes, "
         f"'drama.content' AS topic, toUInt32(0) AS partition, number AS offset, "
-        f"concat('Title ', toString(intDiv(number, 62))) AS title_name FROM numbers({TITLES * 62})")
+        f"concat('Title ', toString(intDiv(number, 62))) AS title_name FROM numbers({{rows}})")
     title_counters = title.replace("{user}", "''").replace("{counters}", counters(TITLE_COUNTERS, False))
     title_viewers = title.replace("{user}", _user(40)).replace("{counters}", counters(TITLE_COUNTERS, True))
     segment_money = ("'' AS user_id, 0 AS viewer, 0 AS payer, rand(41) % 5 AS purchases, "
                      "(rand(42) % 5000) / 100.0 AS iap_revenue_usd, (rand(43) % 300) / 100.0 AS ad_revenue_usd")
     segment_users = (f"{_user(44)} AS user_id, 1 AS viewer, toUInt8(rand(45) % 20 = 0) AS payer, 0 AS purchases, "
                      f"0 AS iap_revenue_usd, 0 AS ad_revenue_usd")
-    share = RATIOS
     return [("events_raw", events, raw),
-            ("title_metrics_1m_parts", int(events * share["title_counters"]), title_counters),
-            ("title_metrics_1m_parts", int(events * share["title_viewers"]), title_viewers),
-            ("episode_metrics_1m_parts", int(events * share["episode"]), episode),
-            ("segment_metrics_1m_parts", int(events * share["segment_counters"]), segment.replace("{segment}",
+            ("title_metrics_1m_parts", int(events * RATIOS["title_counters"]), title_counters),
+            ("title_metrics_1m_parts", int(events * RATIOS["title_viewers"]), title_viewers),
+            ("episode_metrics_1m_parts", int(events * RATIOS["episode"]), episode),
+            ("segment_metrics_1m_parts", int(events * RATIOS["segment_counters"]), segment.replace("{segment}",
                                                                                                 segment_money)),
-            ("segment_metrics_1m_parts", int(events * share["segment_users"]), segment.replace("{segment}",
+            ("segment_metrics_1m_parts", int(events * RATIOS["segment_users"]), segment.replace("{segment}",
                                                                                              segment_users)),
-            ("pipeline_health_1m_parts", max(1, int(events * share["health"])), health),
+            ("pipeline_health_1m_parts", max(1, int(events * RATIOS["health"])), health),
             ("title_events", TITLES * 62, title_events)]
 
 
@@ -194,14 +190,11 @@ def fill(client, events: int, days: int, say=print) -> dict:
     seconds: dict = {}
     for table, rows, sql in fills(events, days):
         started = time.monotonic()
-        if table == "title_events":
-            client.execute(sql)
-        else:
-            for offset in range(0, rows, CHUNK):
-                n = min(CHUNK, rows - offset)
-                client.execute(sql.replace("{rows}", str(n)).replace("{offset}", str(offset)),
-                               settings={"max_memory_usage": 8_000_000_000})
-                say(f"[warehouse] {table}: {offset + n:,} of {rows:,} rows ({time.monotonic() - started:.0f}s)")
+        for offset in range(0, rows, CHUNK):
+            n = min(CHUNK, rows - offset)
+            client.execute(sql.replace("{rows}", str(n)).replace("{offset}", str(offset)),
+                           settings={"max_memory_usage": 8_000_000_000})
+            say(f"[warehouse] {table}: {offset + n:,} of {rows:,} rows ({time.monotonic() - started:.0f}s)")
         seconds[table] = round(seconds.get(table, 0) + time.monotonic() - started, 1)
     return seconds
 

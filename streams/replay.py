@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date, datetime, timezone
-from itertools import groupby
+from datetime import date
+from itertools import compress, groupby
 
 from infra.process import pid_alive
 from infra.settings import Settings, load
@@ -31,7 +31,7 @@ from streams import batch as columns
 from streams.state import PartitionMemory
 from warehouse.client import connect
 from warehouse.maintain import rollups
-from warehouse.sink import ClickHouseSink
+from warehouse.sink import ClickHouseSink, utc_day
 
 CHUNK = 50_000                  # messages classified together (like one of the worker's batches)
 TABLES = {"title_metrics_1m_parts": columns.title_columns, "episode_metrics_1m_parts": columns.episode_columns,
@@ -51,20 +51,14 @@ def running_workers(settings: Settings) -> list[str]:
     return found
 
 
-def _day(seconds: int) -> int:
-    return int(datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y%m%d"))
-
-
-def _keep(table_columns: list[list] | None, days: set[int] | None) -> list[list] | None:
-    """The rows whose window falls on one of `days` (None: all)."""
+def _keep(table_columns: list[list] | None, days: set[int]) -> list[list] | None:
+    """The rows whose window falls on one of `days`."""
     if not table_columns:
         return None
-    if days is None:
-        return table_columns
-    keep = [_day(int(w.timestamp()) if isinstance(w, datetime) else int(w)) in days for w in table_columns[0]]
+    keep = [utc_day(w) in days for w in table_columns[0]]
     if not any(keep):
         return None
-    return [[v for v, k in zip(column, keep) if k] for column in table_columns]
+    return [list(compress(column, keep)) for column in table_columns]
 
 
 def replay(settings: Settings, since: date | None = None, until: date | None = None, say=print) -> dict:

@@ -41,6 +41,12 @@ SOURCES = {"title_metrics_1m_parts": ("window_start", "written_at"),
 EXPIRING = ("title_metrics_1m_parts", "episode_metrics_1m_parts", "segment_metrics_1m_parts")
 
 
+def first_kept_day(horizon_days: int, today: date | None = None) -> int:
+    """YYYYMMDD of the oldest day the minute-level parts keep with this horizon."""
+    today = today or datetime.now(timezone.utc).date()
+    return int((today - timedelta(days=horizon_days - 1)).strftime("%Y%m%d"))
+
+
 class Rollup(NamedTuple):
     table: str
     source: str
@@ -96,8 +102,7 @@ def reconcile(settings: Settings, since: timedelta | None = timedelta(hours=1), 
     since: only the days the sources were written to in that long (None: every day they hold).
     Days older than the parts' horizon are left alone when the source is a parts table (what
     retention dropped cannot be folded again). Returns {rollup: [days rebuilt]}."""
-    horizon_days = settings.parts_retention_days if horizon_days is None else horizon_days
-    oldest = int((datetime.now(timezone.utc).date() - timedelta(days=horizon_days - 1)).strftime("%Y%m%d"))
+    oldest = first_kept_day(settings.parts_retention_days if horizon_days is None else horizon_days)
     client = connect(settings)
     rebuilt: dict = {}
     try:
@@ -135,8 +140,7 @@ def drop_expired(settings: Settings, horizon_days: int | None = None, today: dat
     horizon_days = settings.parts_retention_days if horizon_days is None else horizon_days
     if horizon_days < 1:
         raise ValueError(f"the parts' horizon must be at least 1 day (got {horizon_days})")
-    today = today or datetime.now(timezone.utc).date()
-    oldest = int((today - timedelta(days=horizon_days - 1)).strftime("%Y%m%d"))
+    oldest = first_kept_day(horizon_days, today)
     client = connect(settings)
     dropped: dict = {}
     try:

@@ -27,7 +27,7 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _day(value) -> int:
+def utc_day(value) -> int:
     """YYYYMMDD (UTC) of a window_start given as a datetime or as Unix seconds."""
     at = value if isinstance(value, datetime) else datetime.fromtimestamp(int(value), timezone.utc)
     return int(at.strftime("%Y%m%d"))
@@ -91,7 +91,7 @@ class ClickHouseSink:
                     {"t": t, "p": p, "low": low, "high": high})}
         else:
             by_day = "window_start" in at
-            days = list(map(_day, columns[at["window_start"]])) if by_day else [0] * len(topic)
+            days = list(map(utc_day, columns[at["window_start"]])) if by_day else [0] * len(topic)
             keys = list(zip(map(_text, topic), partition, offset, days))
             stamps = tuple({k[:3] for k in keys})
             day = "toYYYYMMDD(window_start)" if by_day else "0"
