@@ -4,6 +4,7 @@
 
     events_raw (in processing order) ──streams.batch.classify (today's rules)──► title, episode and
         segment parts of the chosen days ──INSERT (the rollups' views fire)──► *_1m_parts, *_rollup
+        ──warehouse.reach.close──► *_reach of the closed days rebuilt
 
 For after a bug fix or a rule change: the days' rows of title_metrics_1m_parts,
 episode_metrics_1m_parts and segment_metrics_1m_parts, and the same days of every rollup fed
@@ -29,6 +30,7 @@ from infra.settings import Settings, load
 from schemas.topics import USERS
 from streams import batch as columns
 from streams.state import PartitionMemory
+from warehouse import reach
 from warehouse.client import connect
 from warehouse.maintain import rollups
 from warehouse.sink import ClickHouseSink, utc_day
@@ -118,7 +120,10 @@ def replay(settings: Settings, since: date | None = None, until: date | None = N
     if chunk:
         flush()
     client.disconnect()
-    result = {"days": sorted(days), "events": events, "rows": written, "seconds": round(time.monotonic() - started, 1)}
+    # 3. The reach of the closed days rebuilt (and of the windows over them) is computed again.
+    closed = reach.close(settings, say=say)
+    result = {"days": sorted(days), "events": events, "rows": written, "reach": sum(map(len, closed.values())),
+              "seconds": round(time.monotonic() - started, 1)}
     say(f"replay: {len(days)} day(s) rebuilt from {events:,} events in {result['seconds']}s: {written}")
     return result
 

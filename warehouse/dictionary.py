@@ -37,13 +37,13 @@ GRAIN = {
     "schema_migrations": "one row per applied migration (and one more when its checksum was first recorded)",
     "title_users_1d_rollup": "states per (day, title): distinct viewers and payers, from events_raw",
     "active_users_1d_rollup": "states per (day, app): distinct users with any accepted event, from events_raw",
-    "active_users_1d": "per (day, app): distinct users with any accepted event (DAU)",
+    "active_users_1d": "per (day, app): distinct users with any accepted event (DAU; closed days from app_reach)",
     "titles": "per title: the create stage",
     "recreate_signals": "per signal_id",
     "loop_cycles": "per derived title: signal → script → launch → first view",
     "pipeline_health_1m": "per minute of processing time",
     "title_kpis_1d": "per (day, title): KPIs as ratios of the day's sums",
-    "kpis_1d": "per day: payer rate and ARPPU over all segments",
+    "kpis_1d": "per day: payer rate and ARPPU over all segments (closed days from viewer_reach)",
     "title_roi": "per title: lifetime revenue against production cost",
     "adaptation_kpis": "per adaptation (native, localized, western)",
     "cultural_discount": "one row: 1 − KPI(native) ÷ KPI(localized)",
@@ -55,6 +55,12 @@ for family, key in (("title_metrics", "title"), ("episode_metrics", "(title, epi
         GRAIN[f"{family}_{grain}_rollup"] = (f"states per ({unit}, {key}), fed by a materialized view on "
                                              f"{family}_1m_parts; read with -Merge")
         GRAIN[f"{family}_{grain}_rollup_mv"] = f"materialized view: {family}_1m_parts → {family}_{grain}_rollup"
+for table, key in (("title_reach", "title"), ("segment_reach", "segment"), ("viewer_reach", "all segments"),
+                   ("app_reach", "app"), ("adaptation_reach", "adaptation")):
+    GRAIN[table] = (f"per (as_of, days, {key}): exact distinct counts of the `days` closed days ending with as_of, "
+                    f"finalized by python -m warehouse.maintain")
+    GRAIN[f"{table}_latest"] = (f"per (days, {key}): the newest window of {table} still current (its "
+                                f"source_rows equal the rollup's now)")
 GRAIN["title_users_1d_rollup_mv"] = "materialized view: events_raw → title_users_1d_rollup"
 GRAIN["active_users_1d_rollup_mv"] = "materialized view: events_raw → active_users_1d_rollup"
 
@@ -106,6 +112,9 @@ MEANINGS = {
     "episodes_total": "episodes the title launched with", "free_episodes": "free episodes before the paywall",
     "score": "feedback score of the minute that fired", "emitted_at": "when the signal was emitted",
     "emitted_ts": "the same, Unix seconds", "window_end": "end of the feedback window",
+    "as_of": "the last (closed) day of the window", "days": "the window's length in days: 1, 7 or 30",
+    "source_rows": "the rollup's countMerge(parts_rows) over the window when computed (stale when it differs)",
+    "computed_at": "when warehouse.maintain computed the row",
     "version": "migration file name", "applied_at": "when it was applied", "checksum": "sha256 of the file",
     # KPI views
     "day": "the day (UTC)", "hook_rate": "hook_views ÷ teaser_impressions", "teaser_ctr": "teaser_clicks ÷ impressions",

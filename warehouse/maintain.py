@@ -5,6 +5,7 @@
          └── reconcile: per day, count() of the source rows = countMerge(parts_rows)?
                         if not, that day of the rollup is rebuilt from the source (REPLACE PARTITION)
     *_parts older than the horizon ── drop_expired: ALTER TABLE … DROP PARTITION (rollups, events_raw kept)
+    *_1d_rollup, closed days ── reach.close: exact distinct counts of closed days and windows (warehouse/reach.py)
 
 A materialized view writes its block in the same INSERT as the source block, but not atomically:
 if the server dies between the two, the parts hold a block the rollup lacks (and the worker,
@@ -14,7 +15,7 @@ rebuilt from the source with the view's own SELECT (read from the server, so it 
 once, in warehouse/migrations/). A rebuild races with inserts arriving meanwhile, so each day is
 checked again after it, until the counts agree.
 
-    python -m warehouse.maintain                 # reconcile the days written in the last hour, then retention
+    python -m warehouse.maintain                 # reconcile the days written in the last hour, retention, reach
     python -m warehouse.maintain --all           # reconcile every day the sources still hold
     python -m warehouse.maintain --every 300     # forever, every 5 minutes (what `make up` starts)
 """
@@ -29,6 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
 from infra.settings import Settings, load
+from warehouse import reach
 from warehouse.client import connect
 
 log = logging.getLogger(__name__)
@@ -173,8 +175,10 @@ def main(argv=None) -> int:
         try:
             rebuilt = reconcile(settings, None if args.all else timedelta(hours=1), args.retention_days, say=print)
             dropped = drop_expired(settings, args.retention_days, say=print)
+            closed = reach.close(settings, say=print)
             print(f"reconciled ({sum(map(len, rebuilt.values()))} day(s) rebuilt), "
-                  f"retention ({sum(map(len, dropped.values()))} day(s) dropped) in {time.monotonic() - started:.1f}s",
+                  f"retention ({sum(map(len, dropped.values()))} day(s) dropped), "
+                  f"reach ({sum(map(len, closed.values()))} window(s) computed) in {time.monotonic() - started:.1f}s",
                   flush=True)
         except Exception as error:  # noqa: BLE001 - a maintenance pass that fails is retried on the next one
             if not args.every:

@@ -13,7 +13,8 @@ def test_a_tiny_warehouse_run_times_every_query_and_leaves_nothing(stack):
     for name, q in result["queries"].items():
         assert 0 < q["p50_s"] <= q["p95_s"] and q["runs"] == 2, (name, q)
     assert result["queries"]["starts per minute by title, last 60 min"]["rows"] > 0
-    assert result["queries"]["titles at a glance, 30 days (day rollup, exact viewers)"]["rows"] > 0
+    assert result["queries"][warehouse._TITLES_30D]["rows"] > 0          # the closed days' reach was computed
+    assert result["reach_windows"] > 0
     assert set(result["before"]) <= set(result["queries"])
     assert result["rollups_fed"] and all(result["rollups_fed"].values()), result["rollups_fed"]
     assert result["disk"]["tables"]["events_raw"]["rows"] == 30_000

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bench.warehouse import ANALYST, BEFORE, DASHBOARD
+from warehouse import reach
 from warehouse.migrate import MIGRATIONS, statements
 from warehouse.tables import TABLES
 
@@ -90,3 +91,18 @@ def test_rollups_fire_and_every_view_and_benchmarked_query_answers(current):
             current.query(statement)
         except Exception as error:  # noqa: BLE001
             pytest.fail(f"{name!r} fails on current ClickHouse: {error}")
+
+
+def test_the_reach_is_computed_swapped_in_and_read_on_current_clickhouse(current):
+    """warehouse.reach's SELECT, stage table and REPLACE PARTITION, then the views that read them."""
+    today = current.query("SELECT today()", "CSV").data().strip().strip('"')
+    as_of = datetime.strptime(today, "%Y-%m-%d").date()        # today's rows: the SQL is what is proven here
+    for r in reach.REACHES:
+        current.query(f"CREATE TABLE {r.table}_stage AS {r.table}")
+        current.query(f"INSERT INTO {r.table}_stage ({', '.join(r.columns)}) {r.select(as_of, 1)}")
+        current.query(f"ALTER TABLE {r.table} REPLACE PARTITION ({as_of:%Y%m%d}, 1) FROM {r.table}_stage")
+        current.query(f"DROP TABLE {r.table}_stage")
+    assert current.query("SELECT days, title_id, viewers FROM title_reach_latest", "CSV").data() == '1,"t1",1\n'
+    assert current.query("SELECT days, app_id, users FROM app_reach_latest", "CSV").data() == '1,"a",1\n'
+    assert current.query("SELECT viewers, payers FROM kpis_1d", "CSV").data() == "1,1\n"
+    assert current.query("SELECT users FROM active_users_1d", "CSV").data() == "1\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from warehouse import reach
 from warehouse.tables import TABLES
 
 QUERIES = Path(__file__).resolve().parents[2] / "warehouse" / "queries"
@@ -173,6 +174,55 @@ def test_active_users(db):
     raw(db, [{"event_type": "like", "user_id": u, "title_id": "tA", "app_id": "a", "at": today + timedelta(days=-d)}
              for u, d in (("u1", 0), ("u2", 0), ("u3", 3), ("u4", 20), ("u5", 40))])
     assert query(db, "active_users") == [("a", 2, 3, 4)]
+
+
+YESTERDAY = (NOW - timedelta(days=1)).replace(hour=12, minute=0, second=0)
+
+
+def test_titles_30d(database):
+    settings, db = database
+    insert(db, "title_events", [{"title_id": "tA", "event_type": "script_created", "event_time": DAY0,
+                                 "title_name": "The Heiress", "topic": "c"}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": YESTERDAY, "title_id": "tA", "user_id": "", "episode_starts": 3, "iap_revenue_usd": 2.0,
+         **STAMP},
+        {"window_start": YESTERDAY, "title_id": "tA", "user_id": "u1", **STAMP},
+        {"window_start": YESTERDAY - timedelta(days=5), "title_id": "tA", "user_id": "u1", **STAMP},
+        {"window_start": YESTERDAY - timedelta(days=5), "title_id": "tA", "user_id": "u2", **STAMP},
+        {"window_start": YESTERDAY - timedelta(days=5), "title_id": "tB", "user_id": "", "episode_starts": 1,
+         **STAMP},
+        {"window_start": YESTERDAY - timedelta(days=5), "title_id": "tB", "user_id": "u1", **STAMP},
+        {"window_start": YESTERDAY - timedelta(days=40), "title_id": "tA", "user_id": "u3", "episode_starts": 9,
+         **STAMP},                                                      # before the 30 days
+        {"window_start": NOW, "title_id": "tA", "user_id": "u4", "episode_starts": 9, **STAMP}])   # today: open
+    reach.close(settings)
+    assert query(db, "titles_30d") == [("tA", "The Heiress", YESTERDAY.date(), 2, 3, 2.0),
+                                       ("tB", "tB", YESTERDAY.date(), 1, 1, 0.0)]
+
+
+def test_active_users_closed(database):
+    settings, db = database
+    raw(db, [{"event_type": "like", "user_id": u, "title_id": "tA", "app_id": "a", "at": YESTERDAY - timedelta(days=d)}
+             for u, d in (("u1", -1), ("u2", 0), ("u2", 3), ("u3", 3), ("u4", 20), ("u5", 40))])
+    reach.close(settings)
+    assert query(db, "active_users_closed") == [("a", YESTERDAY.date(), 1, 2, 3)]
+
+
+def test_adaptation_30d(database):
+    settings, db = database
+    insert(db, "title_events", [
+        {"title_id": t, "event_type": "script_created", "event_time": DAY0, "adaptation": a, "topic": "c"}
+        for t, a in (("tN", "native"), ("tL", "localized"), ("tL2", "localized"))])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": YESTERDAY, "title_id": t, "user_id": "", "episode_starts": s, "episode_completes": c,
+         **STAMP} for t, s, c in (("tN", 4, 1), ("tL", 4, 3), ("tL2", 2, 0))])
+    raw(db, [{"event_type": e, "user_id": u, "title_id": t, "at": YESTERDAY}
+             for e, u, t in (("episode_start", "u1", "tN"), ("episode_start", "u2", "tN"), ("purchase", "u1", "tN"),
+                             ("episode_start", "u1", "tL"), ("episode_start", "u1", "tL2"),
+                             ("purchase", "u1", "tL2"), ("episode_start", "u3", "tL2"))])
+    reach.close(settings)
+    assert query(db, "adaptation_30d") == [("localized", YESTERDAY.date(), 0.5, 0.5),   # u1 once across titles
+                                           ("native", YESTERDAY.date(), 0.25, 0.5)]
 
 
 def test_every_query_file_has_a_test_here():
