@@ -47,6 +47,8 @@ GRAIN = {
     "title_roi": "per title: lifetime revenue against production cost",
     "adaptation_kpis": "per adaptation (native, localized, western)",
     "cultural_discount": "one row: 1 − KPI(native) ÷ KPI(localized)",
+    "titles_30d": "per title: exact viewers, starts and revenue of the last 30 closed days (title_reach_latest)",
+    "adaptation_30d": "per adaptation: completion and payer rate of the last 30 closed days (adaptation_reach_latest)",
 }
 for family, key in (("title_metrics", "title"), ("episode_metrics", "(title, episode)"),
                     ("segment_metrics", "segment (gender, age band, country)")):
