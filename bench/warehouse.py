@@ -27,7 +27,7 @@ from bench.stack import Namespace
 from infra.settings import load
 from warehouse import reach
 from warehouse.client import connect
-from warehouse.migrate import MIGRATIONS, statements
+from warehouse.migrate import MIGRATIONS, migrate, statements
 from warehouse.tables import EPISODE_COUNTERS, TABLES, TITLE_COUNTERS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -64,6 +64,10 @@ DASHBOARD = {
         "SELECT title_id, sumMerge(episode_starts) AS starts, uniqExactIfMerge(unique_viewers) AS viewers, "
         "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue FROM title_metrics_1h_rollup "
         "WHERE window_start >= now() - 86400 GROUP BY title_id ORDER BY starts DESC LIMIT 50",
+    "titles at a glance, today (day rollup, exact viewers)":
+        "SELECT title_id, sumMerge(episode_starts) AS starts, uniqExactIfMerge(unique_viewers) AS viewers, "
+        "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue FROM title_metrics_1d_rollup "
+        "WHERE window_start >= toStartOfDay(now()) GROUP BY title_id ORDER BY starts DESC LIMIT 50",
     _TITLES_30D: documented("titles_30d"),
     "title_kpis_1d, 30 days": "SELECT * FROM title_kpis_1d WHERE day >= today() - 30",
     "kpis_1d (closed days from viewer_reach, today from the states)": "SELECT * FROM kpis_1d",
@@ -309,28 +313,38 @@ def disk(client, events: int) -> dict:
     return {"tables": per_table, "bytes_per_event": round(sum(b for _, b, _ in rows) / events, 2)}
 
 
-def run(events: int, days: int, repeat: int, say=print) -> dict:
-    base = load()
-    with Namespace(base, "warehouse", say) as ns:
-        client = connect(ns.settings)
-        started = time.monotonic()
-        seconds = fill(client, events, days, say)
-        say(f"[warehouse] filled in {time.monotonic() - started:.0f}s; waiting for merges")
-        merges_s = settle(client)
-        say("[warehouse] computing the reach of the closed days (what `make up`'s maintain service does)")
-        started = time.monotonic()
-        closed = reach.close(ns.settings, say=say)
-        reach_s = round(time.monotonic() - started, 1)
-        fed = {table: client.execute(f"SELECT countMerge(parts_rows) FROM {table}")[0][0] == client.execute(
-            f"SELECT count() FROM {source}")[0][0] for table, source in FED}
-        after = {name: timed(client, sql, repeat) for name, sql in DASHBOARD.items()}
-        analyst = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in ANALYST.items()}
-        before = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in BEFORE.items()}
-        say("[warehouse] the same dashboard queries through Superset's chart data API")
-        superset = through_superset(ns.settings, DASHBOARD, max(3, repeat // 2))
-        storage = disk(client, events)
-        client.disconnect()
-    return {"events": events, "days": days, "repeat": repeat, "namespace": ns.namespace, "fill_s": seconds,
+def run(events: int, days: int, repeat: int, say=print, keep: str | None = None) -> dict:
+    """Fill a fresh namespace, measure, and remove it. keep: use (and keep) that namespace instead,
+    filled only if it does not already hold `events` events, so one fill can be timed many times."""
+    if keep:
+        settings = load(namespace=keep)
+        migrate(settings)
+        return measure(settings, events, days, repeat, say)
+    with Namespace(load(), "warehouse", say) as ns:
+        return measure(ns.settings, events, days, repeat, say)
+
+
+def measure(settings, events: int, days: int, repeat: int, say=print) -> dict:
+    client = connect(settings)
+    started = time.monotonic()
+    held = client.execute("SELECT count() FROM events_raw")[0][0]
+    seconds = fill(client, events, days, say) if held != events else {"reused": held}
+    say(f"[warehouse] filled in {time.monotonic() - started:.0f}s; waiting for merges")
+    merges_s = settle(client)
+    say("[warehouse] computing the reach of the closed days (what `make up`'s maintain service does)")
+    started = time.monotonic()
+    closed = reach.close(settings, say=say)
+    reach_s = round(time.monotonic() - started, 1)
+    fed = {table: client.execute(f"SELECT countMerge(parts_rows) FROM {table}")[0][0] == client.execute(
+        f"SELECT count() FROM {source}")[0][0] for table, source in FED}
+    after = {name: timed(client, sql, repeat) for name, sql in DASHBOARD.items()}
+    analyst = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in ANALYST.items()}
+    before = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in BEFORE.items()}
+    say("[warehouse] the same dashboard queries through Superset's chart data API")
+    superset = through_superset(settings, DASHBOARD, max(3, repeat // 2))
+    storage = disk(client, events)
+    client.disconnect()
+    return {"events": events, "days": days, "repeat": repeat, "namespace": settings.namespace, "fill_s": seconds,
             "merges_s": merges_s, "reach_s": reach_s, "reach_windows": sum(map(len, closed.values())),
             "rollups_fed": fed,
             "queries": after, "analyst": analyst, "before": before, "superset": superset, "disk": storage,
@@ -377,8 +391,10 @@ def main(argv=None) -> int:
     p.add_argument("--days", type=int, default=30, help="days they span, ending now (default 30)")
     p.add_argument("--repeat", type=int, default=20, help="timed runs per query (default 20)")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/warehouse-<UTC>.json")
+    p.add_argument("--keep", metavar="NAMESPACE", help="fill this namespace once and keep it (a second run with "
+                   "the same --keep and --events times the same data again; drop it with DROP DATABASE drama_<it>)")
     args = p.parse_args(argv)
-    result = run(args.events, args.days, args.repeat)
+    result = run(args.events, args.days, args.repeat, keep=args.keep)
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     print(table(result))
     if not args.no_save:
