@@ -12,3 +12,17 @@ def connect(settings: Settings, database: str | None = None) -> Client:
                   user=settings.clickhouse_user, password=settings.clickhouse_password,
                   database=database or settings.clickhouse_db,
                   connect_timeout=5, send_receive_timeout=60, settings={"use_numpy": False})
+
+
+def swap_partition(client, table: str, partition: str, insert_select: str) -> None:
+    """Write `insert_select` (a column list and a SELECT) into a stage copy of `table`, then swap it
+    in as `partition` with REPLACE PARTITION: readers see the old rows or the new ones, never a mix.
+    `client` is anything with `execute(sql)`."""
+    stage = f"{table}_stage"
+    client.execute(f"DROP TABLE IF EXISTS {stage}")
+    client.execute(f"CREATE TABLE {stage} AS {table}")
+    try:
+        client.execute(f"INSERT INTO {stage} {insert_select}")
+        client.execute(f"ALTER TABLE {table} REPLACE PARTITION {partition} FROM {stage}")
+    finally:
+        client.execute(f"DROP TABLE IF EXISTS {stage}")

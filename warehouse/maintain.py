@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from infra.settings import Settings, load
 from warehouse import reach
-from warehouse.client import connect
+from warehouse.client import connect, swap_partition
 
 log = logging.getLogger(__name__)
 REBUILD_ATTEMPTS = 3
@@ -88,14 +88,7 @@ def _counts(client, rollup: Rollup, days: list[int] | None) -> tuple[dict, dict]
 
 
 def _rebuild(client, database: str, rollup: Rollup, day: int) -> None:
-    stage = f"{rollup.table}_rebuild"
-    client.execute(f"DROP TABLE IF EXISTS {stage}")
-    client.execute(f"CREATE TABLE {stage} AS {rollup.table}")
-    try:
-        client.execute(f"INSERT INTO {stage} {rollup.select_day(database, day)}")
-        client.execute(f"ALTER TABLE {rollup.table} REPLACE PARTITION {int(day)} FROM {stage}")
-    finally:
-        client.execute(f"DROP TABLE IF EXISTS {stage}")
+    swap_partition(client, rollup.table, str(int(day)), rollup.select_day(database, day))
 
 
 def reconcile(settings: Settings, since: timedelta | None = timedelta(hours=1), horizon_days: int | None = None,

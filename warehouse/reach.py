@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from infra.settings import Settings
-from warehouse.client import connect
+from warehouse.client import connect, swap_partition
 
 log = logging.getLogger(__name__)
 WINDOWS = (1, 7, 30)                # days per window; 1 for every closed day, 7 and 30 for the newest
@@ -82,16 +82,9 @@ def due(daily: dict[date, int], stored: dict[tuple[date, int], int], today: date
 
 
 def _store(client, reach: Reach, as_of: date, days: int) -> None:
-    """Compute one window into a stage table and swap it in as its partition (readers see the old
-    rows or the new ones, never a mix)."""
-    stage = f"{reach.table}_stage"
-    client.execute(f"DROP TABLE IF EXISTS {stage}")
-    client.execute(f"CREATE TABLE {stage} AS {reach.table}")
-    try:
-        client.execute(f"INSERT INTO {stage} ({', '.join(reach.columns)}) {reach.select(as_of, days)}")
-        client.execute(f"ALTER TABLE {reach.table} REPLACE PARTITION ({as_of:%Y%m%d}, {int(days)}) FROM {stage}")
-    finally:
-        client.execute(f"DROP TABLE IF EXISTS {stage}")
+    """Compute one window and swap it in as its partition."""
+    swap_partition(client, reach.table, f"({as_of:%Y%m%d}, {int(days)})",
+                   f"({', '.join(reach.columns)}) {reach.select(as_of, days)}")
 
 
 def close(settings: Settings, say=log.info) -> dict:

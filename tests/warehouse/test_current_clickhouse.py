@@ -9,6 +9,7 @@ shows, without a current server on this machine.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -98,10 +99,7 @@ def test_the_reach_is_computed_swapped_in_and_read_on_current_clickhouse(current
     today = current.query("SELECT today()", "CSV").data().strip().strip('"')
     as_of = datetime.strptime(today, "%Y-%m-%d").date()        # today's rows: the SQL is what is proven here
     for r in reach.REACHES:
-        current.query(f"CREATE TABLE {r.table}_stage AS {r.table}")
-        current.query(f"INSERT INTO {r.table}_stage ({', '.join(r.columns)}) {r.select(as_of, 1)}")
-        current.query(f"ALTER TABLE {r.table} REPLACE PARTITION ({as_of:%Y%m%d}, 1) FROM {r.table}_stage")
-        current.query(f"DROP TABLE {r.table}_stage")
+        reach._store(SimpleNamespace(execute=current.query), r, as_of, 1)
     assert current.query("SELECT days, title_id, viewers FROM title_reach_latest", "CSV").data() == '1,"t1",1\n'
     assert current.query("SELECT days, app_id, users FROM app_reach_latest", "CSV").data() == '1,"a",1\n'
     assert current.query("SELECT viewers, payers FROM kpis_1d", "CSV").data() == "1,1\n"
