@@ -31,25 +31,28 @@ class Reach(NamedTuple):
     table: str
     source: str                     # a day rollup (or a subquery over one) with window_start and parts_rows
     keys: tuple[str, ...]
-    counts: tuple[tuple[str, str], ...]     # (column, the merge that finalizes it)
+    values: tuple[tuple[str, str], ...]     # (column, the merge that finalizes it)
 
     def select(self, as_of: date, days: int) -> str:
         """The reach of the `days` days that end with `as_of`, as rows of this table."""
         keys = "".join(f", {k}" for k in self.keys)
-        counts = ", ".join(f"{merge} AS {column}" for column, merge in self.counts)
+        values = ", ".join(f"{merge} AS {column}" for column, merge in self.values)
         group = f" GROUP BY {', '.join(self.keys)}" if self.keys else ""
-        return (f"SELECT toDate('{as_of.isoformat()}') AS as_of, toUInt16({int(days)}) AS days{keys}, {counts}, "
+        return (f"SELECT toDate('{as_of.isoformat()}') AS as_of, toUInt16({int(days)}) AS days{keys}, {values}, "
                 f"countMerge(parts_rows) AS source_rows FROM {self.source} "
                 f"WHERE {window('toDate(window_start)', as_of, days)}{group}")
 
     @property
     def columns(self) -> list[str]:
-        return ["as_of", "days", *self.keys, *(c for c, _ in self.counts), "source_rows"]
+        return ["as_of", "days", *self.keys, *(c for c, _ in self.values), "source_rows"]
 
 
 _VIEWERS_PAYERS = (("viewers", "uniqExactIfMerge(viewers)"), ("payers", "uniqExactIfMerge(payers)"))
 REACHES = (
-    Reach("title_reach", "title_metrics_1d_rollup", ("title_id",), (("viewers", "uniqExactIfMerge(unique_viewers)"),)),
+    Reach("title_reach", "title_metrics_1d_rollup", ("title_id",),
+          (("viewers", "uniqExactIfMerge(unique_viewers)"), ("starts", "sumMerge(episode_starts)"),
+           ("completes", "sumMerge(episode_completes)"),
+           ("revenue_usd", "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd)"))),
     Reach("segment_reach", "segment_metrics_1d_rollup", ("gender", "age_band", "country"), _VIEWERS_PAYERS),
     Reach("viewer_reach", "segment_metrics_1d_rollup", (), _VIEWERS_PAYERS),
     Reach("app_reach", "active_users_1d_rollup", ("app_id",), (("users", "uniqExactIfMerge(users)"),)),
