@@ -27,6 +27,7 @@ from bench.stack import Namespace
 from infra.settings import load
 from warehouse import reach
 from warehouse.client import connect
+from warehouse.maintain import SOURCES, drop_expired
 from warehouse.migrate import MIGRATIONS, migrate, statements
 from warehouse.tables import EPISODE_COUNTERS, TABLES, TITLE_COUNTERS
 
@@ -60,10 +61,6 @@ DASHBOARD = {
     "revenue and spend per minute, last 60 min":
         "SELECT window_start, sum(iap_revenue_usd) AS iap, sum(ad_revenue_usd) AS ads, sum(ad_spend_usd) AS spend "
         "FROM title_metrics_1m WHERE window_start >= now() - 3600 GROUP BY window_start",
-    "titles at a glance, 24 h (hour rollup, exact viewers)":
-        "SELECT title_id, sumMerge(episode_starts) AS starts, uniqExactIfMerge(unique_viewers) AS viewers, "
-        "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue FROM title_metrics_1h_rollup "
-        "WHERE window_start >= now() - 86400 GROUP BY title_id ORDER BY starts DESC LIMIT 50",
     "titles at a glance, today (day rollup, exact viewers)":
         "SELECT title_id, sumMerge(episode_starts) AS starts, uniqExactIfMerge(unique_viewers) AS viewers, "
         "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue FROM title_metrics_1d_rollup "
@@ -85,6 +82,10 @@ DASHBOARD = {
 # Analyst questions over the same data: timed, without the dashboards' 100 ms target. These merge
 # the uniqExact states over any range (today included), which is what the reach tables save.
 ANALYST = {
+    "titles over the trailing 24 h (24 hour states merged per title)":
+        "SELECT title_id, sumMerge(episode_starts) AS starts, uniqExactIfMerge(unique_viewers) AS viewers, "
+        "sumMerge(iap_revenue_usd) + sumMerge(ad_revenue_usd) AS revenue FROM title_metrics_1h_rollup "
+        "WHERE window_start >= now() - 86400 GROUP BY title_id ORDER BY starts DESC LIMIT 50",
     "DAU, WAU, MAU by app as of today (states merged, 2M users)": documented("active_users"),
     "DAU by day, 30 days (active_users_1d: today from the states)":
         "SELECT window_start, app_id, users FROM active_users_1d "
@@ -335,14 +336,23 @@ def measure(settings, events: int, days: int, repeat: int, say=print) -> dict:
     started = time.monotonic()
     closed = reach.close(settings, say=say)
     reach_s = round(time.monotonic() - started, 1)
-    fed = {table: client.execute(f"SELECT countMerge(parts_rows) FROM {table}")[0][0] == client.execute(
-        f"SELECT count() FROM {source}")[0][0] for table, source in FED}
+    fed = {table: client.execute(  # the days the source still holds (retention drops old days of the parts)
+        f"SELECT countMerge(parts_rows) FROM {table} WHERE toDate(window_start) IN "
+        f"(SELECT DISTINCT toDate({SOURCES[source][0]}) FROM {source})")[0][0]
+        == client.execute(f"SELECT count() FROM {source}")[0][0] for table, source in FED}
     after = {name: timed(client, sql, repeat) for name, sql in DASHBOARD.items()}
     analyst = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in ANALYST.items()}
     before = {name: timed(client, sql, max(3, repeat // 5)) for name, sql in BEFORE.items()}
     say("[warehouse] the same dashboard queries through Superset's chart data API")
     superset = through_superset(settings, DASHBOARD, max(3, repeat // 2))
+    say("[warehouse] the maintain service's retention pass (minute-level parts keep "
+        f"{settings.parts_retention_days} days), then disk")
+    full = disk(client, events)
+    dropped = drop_expired(settings, say=say)
     storage = disk(client, events)
+    storage["before_retention_bytes_per_event"] = full["bytes_per_event"]
+    storage["retention_days"] = settings.parts_retention_days
+    storage["days_dropped"] = sum(map(len, dropped.values()))
     client.disconnect()
     return {"events": events, "days": days, "repeat": repeat, "namespace": settings.namespace, "fill_s": seconds,
             "merges_s": merges_s, "reach_s": reach_s, "reach_windows": sum(map(len, closed.values())),
@@ -380,6 +390,11 @@ def table(result: dict) -> str:
               "", "| table | bytes on disk | rows | bytes per event |", "|---|---|---|---|"]
     for name, d in sorted(result["disk"]["tables"].items(), key=lambda kv: -kv[1]["bytes"]):
         lines.append(f"| {name} | {d['bytes']:,} | {d['rows']:,} | {d['bytes_per_event']} |")
+    d = result["disk"]
+    if "before_retention_bytes_per_event" in d:
+        lines.append(f"\nafter the retention pass (minute-level parts kept {d['retention_days']} days, "
+                     f"{d['days_dropped']} table-days dropped); before it: {d['before_retention_bytes_per_event']} "
+                     f"bytes per event")
     lines.append(f"\nall tables: {result['disk']['bytes_per_event']} bytes per event "
                  f"(target ≤ {t['bytes_per_event']:.0f}: {'met' if t['bytes_met'] else 'NOT met'})")
     return "\n".join(lines)
