@@ -3,7 +3,7 @@
 -- dashboard reads one number per key instead of merging 30 days of uniqExact states (about 3 s
 -- at 100M events for the titles, 10 s for MAU).
 --
---   <metric>_1d_rollup ──maintain, per closed day and window──► <name>_reach (as_of, days, keys, counts)
+--   <metric>_1d_rollup ──maintain, per closed day and window──► <name>_reach (as_of, days, keys, values)
 --
 -- A reach row stores `source_rows`: the rollup's countMerge(parts_rows) over its window when it
 -- was computed. A late event or a repair changes that count, so a stale row can be told from a
@@ -11,21 +11,25 @@
 -- same rows (else the rollup's own states for that day, or the newest window that is still
 -- current), so they are exact at every moment. Maintain recomputes stale rows on its next pass.
 
--- title_reach: the distinct viewers of each title, over the `days` closed days that end with `as_of`.
+-- title_reach: the distinct viewers of each title, with its starts, completes and revenue, over the `days` closed days that end with `as_of`.
 CREATE TABLE IF NOT EXISTS title_reach (
     as_of Date,
     days UInt16,
     title_id String,
     viewers UInt64,
+    starts UInt64,
+    completes UInt64,
+    revenue_usd Float64,
     source_rows UInt64,
     computed_at DateTime DEFAULT now()
 ) ENGINE = MergeTree()
 PARTITION BY (toYYYYMMDD(as_of), days)
 ORDER BY (title_id);
 
--- title_reach_latest: for each window length, the newest window whose reach is still current.
+-- title_reach_latest: for each window length, the newest window whose reach is still current (its
+-- stored source rows equal the rollup's now, summed per day over the window).
 CREATE VIEW IF NOT EXISTS title_reach_latest AS
-SELECT as_of, days, title_id, viewers
+SELECT as_of, days, title_id, viewers, starts, completes, revenue_usd
 FROM title_reach
 WHERE (as_of, days) IN
 (
@@ -36,10 +40,15 @@ WHERE (as_of, days) IN
     ) AS stored
     ANY INNER JOIN
     (
-        SELECT as_of, days, countMerge(parts_rows) AS window_rows
-        FROM title_metrics_1d_rollup AS rollup
+        SELECT as_of, days, sum(day_rows) AS window_rows
+        FROM
+        (
+            SELECT toDate(window_start) AS day, countMerge(parts_rows) AS day_rows
+            FROM title_metrics_1d_rollup AS rollup
+            GROUP BY day
+        ) AS daily
         CROSS JOIN (SELECT DISTINCT as_of, days FROM title_reach) AS windows
-        WHERE toDate(window_start) > as_of - days AND toDate(window_start) <= as_of
+        WHERE day > as_of - days AND day <= as_of
         GROUP BY as_of, days
     ) AS current USING as_of, days, window_rows
     GROUP BY days
@@ -60,7 +69,8 @@ CREATE TABLE IF NOT EXISTS segment_reach (
 PARTITION BY (toYYYYMMDD(as_of), days)
 ORDER BY (gender, age_band, country);
 
--- segment_reach_latest: for each window length, the newest window whose reach is still current.
+-- segment_reach_latest: for each window length, the newest window whose reach is still current (its
+-- stored source rows equal the rollup's now, summed per day over the window).
 CREATE VIEW IF NOT EXISTS segment_reach_latest AS
 SELECT as_of, days, gender, age_band, country, viewers, payers
 FROM segment_reach
@@ -73,10 +83,15 @@ WHERE (as_of, days) IN
     ) AS stored
     ANY INNER JOIN
     (
-        SELECT as_of, days, countMerge(parts_rows) AS window_rows
-        FROM segment_metrics_1d_rollup AS rollup
+        SELECT as_of, days, sum(day_rows) AS window_rows
+        FROM
+        (
+            SELECT toDate(window_start) AS day, countMerge(parts_rows) AS day_rows
+            FROM segment_metrics_1d_rollup AS rollup
+            GROUP BY day
+        ) AS daily
         CROSS JOIN (SELECT DISTINCT as_of, days FROM segment_reach) AS windows
-        WHERE toDate(window_start) > as_of - days AND toDate(window_start) <= as_of
+        WHERE day > as_of - days AND day <= as_of
         GROUP BY as_of, days
     ) AS current USING as_of, days, window_rows
     GROUP BY days
@@ -94,7 +109,8 @@ CREATE TABLE IF NOT EXISTS viewer_reach (
 PARTITION BY (toYYYYMMDD(as_of), days)
 ORDER BY tuple();
 
--- viewer_reach_latest: for each window length, the newest window whose reach is still current.
+-- viewer_reach_latest: for each window length, the newest window whose reach is still current (its
+-- stored source rows equal the rollup's now, summed per day over the window).
 CREATE VIEW IF NOT EXISTS viewer_reach_latest AS
 SELECT as_of, days, viewers, payers
 FROM viewer_reach
@@ -107,10 +123,15 @@ WHERE (as_of, days) IN
     ) AS stored
     ANY INNER JOIN
     (
-        SELECT as_of, days, countMerge(parts_rows) AS window_rows
-        FROM segment_metrics_1d_rollup AS rollup
+        SELECT as_of, days, sum(day_rows) AS window_rows
+        FROM
+        (
+            SELECT toDate(window_start) AS day, countMerge(parts_rows) AS day_rows
+            FROM segment_metrics_1d_rollup AS rollup
+            GROUP BY day
+        ) AS daily
         CROSS JOIN (SELECT DISTINCT as_of, days FROM viewer_reach) AS windows
-        WHERE toDate(window_start) > as_of - days AND toDate(window_start) <= as_of
+        WHERE day > as_of - days AND day <= as_of
         GROUP BY as_of, days
     ) AS current USING as_of, days, window_rows
     GROUP BY days
@@ -128,7 +149,8 @@ CREATE TABLE IF NOT EXISTS app_reach (
 PARTITION BY (toYYYYMMDD(as_of), days)
 ORDER BY (app_id);
 
--- app_reach_latest: for each window length, the newest window whose reach is still current.
+-- app_reach_latest: for each window length, the newest window whose reach is still current (its
+-- stored source rows equal the rollup's now, summed per day over the window).
 CREATE VIEW IF NOT EXISTS app_reach_latest AS
 SELECT as_of, days, app_id, users
 FROM app_reach
@@ -141,10 +163,15 @@ WHERE (as_of, days) IN
     ) AS stored
     ANY INNER JOIN
     (
-        SELECT as_of, days, countMerge(parts_rows) AS window_rows
-        FROM active_users_1d_rollup AS rollup
+        SELECT as_of, days, sum(day_rows) AS window_rows
+        FROM
+        (
+            SELECT toDate(window_start) AS day, countMerge(parts_rows) AS day_rows
+            FROM active_users_1d_rollup AS rollup
+            GROUP BY day
+        ) AS daily
         CROSS JOIN (SELECT DISTINCT as_of, days FROM app_reach) AS windows
-        WHERE toDate(window_start) > as_of - days AND toDate(window_start) <= as_of
+        WHERE day > as_of - days AND day <= as_of
         GROUP BY as_of, days
     ) AS current USING as_of, days, window_rows
     GROUP BY days
@@ -163,7 +190,8 @@ CREATE TABLE IF NOT EXISTS adaptation_reach (
 PARTITION BY (toYYYYMMDD(as_of), days)
 ORDER BY (adaptation);
 
--- adaptation_reach_latest: for each window length, the newest window whose reach is still current.
+-- adaptation_reach_latest: for each window length, the newest window whose reach is still current (its
+-- stored source rows equal the rollup's now, summed per day over the window).
 CREATE VIEW IF NOT EXISTS adaptation_reach_latest AS
 SELECT as_of, days, adaptation, viewers, payers
 FROM adaptation_reach
@@ -176,10 +204,15 @@ WHERE (as_of, days) IN
     ) AS stored
     ANY INNER JOIN
     (
-        SELECT as_of, days, countMerge(parts_rows) AS window_rows
-        FROM (SELECT window_start, parts_rows, viewers, payers, adaptation FROM title_users_1d_rollup ANY INNER JOIN (SELECT title_id, adaptation FROM titles) AS title_adaptation USING title_id) AS rollup
+        SELECT as_of, days, sum(day_rows) AS window_rows
+        FROM
+        (
+            SELECT toDate(window_start) AS day, countMerge(parts_rows) AS day_rows
+            FROM (SELECT window_start, parts_rows, viewers, payers, adaptation FROM title_users_1d_rollup ANY INNER JOIN (SELECT title_id, adaptation FROM titles) AS title_adaptation USING title_id) AS rollup
+            GROUP BY day
+        ) AS daily
         CROSS JOIN (SELECT DISTINCT as_of, days FROM adaptation_reach) AS windows
-        WHERE toDate(window_start) > as_of - days AND toDate(window_start) <= as_of
+        WHERE day > as_of - days AND day <= as_of
         GROUP BY as_of, days
     ) AS current USING as_of, days, window_rows
     GROUP BY days
@@ -234,3 +267,27 @@ PREWHERE (toDate(window_start), app_id) NOT IN
          GROUP BY window_start, app_id)
 )
 GROUP BY window_start, app_id;
+
+-- Views behind the long-range dashboard screens (warehouse/queries/titles_30d.sql and
+-- adaptation_30d.sql read them): Superset's SQL parser does not read 18.16's ANY JOIN, so a chart
+-- reads a view by name instead of a virtual dataset holding the join.
+CREATE VIEW IF NOT EXISTS titles_30d AS
+SELECT title_id, if(title_name = '', title_id, title_name) AS title_name, as_of, viewers, starts, revenue_usd
+FROM (SELECT title_id, as_of, viewers, starts, revenue_usd FROM title_reach_latest WHERE days = 30) AS reach
+ANY LEFT JOIN (SELECT title_id, title_name FROM titles) AS names USING title_id;
+
+CREATE VIEW IF NOT EXISTS adaptation_30d AS
+SELECT adaptation, as_of, completion_rate, payer_rate
+FROM
+(
+    SELECT adaptation, as_of, payers / nullIf(viewers, 0) AS payer_rate
+    FROM adaptation_reach_latest
+    WHERE days = 30
+) AS reach
+ANY LEFT JOIN
+(
+    SELECT adaptation, sum(completes) / nullIf(sum(starts), 0) AS completion_rate
+    FROM (SELECT title_id, completes, starts FROM title_reach_latest WHERE days = 30) AS per_title
+    ANY INNER JOIN (SELECT title_id, adaptation FROM titles) AS title_adaptation USING title_id
+    GROUP BY adaptation
+) AS completion USING adaptation;
