@@ -2,8 +2,10 @@
 
 Reference figures (REFERENCE) are what the calibration report checks; parameters (the rest)
 are the knobs that produce them. simulator/CALIBRATION.md explains each and where it applies.
-Money per viewer (prices, eCPM, CPM) is real; money per title (production cost) is scaled by
-the run's MONEY_SCALE so that ratios hold at any simulated audience size.
+All money is real-world: prices, eCPM and CPM per viewer, and production costs per title. The
+simulated audience is a sample of the audience a real catalog is made for; each run says how
+large (`World.audience_scale`, sent as `sim_audience_scale` on `script_created`), so that the
+warehouse can put revenue and spend beside real production costs (`titles.audience_scale`).
 """
 from __future__ import annotations
 
@@ -17,23 +19,32 @@ class Reference:
     tolerance: float          # absolute, in the figure's own unit
     unit: str
     where: str
+    min_days: float = 0.0     # checked only over at least this much data
+    se: str = ""              # the figure's standard error in the report: the tolerance is at least 2 of them
+    lifetime: bool = False    # checked on a sampled year (`python -m simulator lifetime`), not on a run
 
 
 REFERENCE = (
     Reference("us_revenue_share", 0.648, 0.06, "share",
-              "US share of revenue (IAP + ads) of all overseas revenue: US$151M of US$233M in 2024"),
+              "US share of revenue (IAP + ads) of all overseas revenue: US$151M of US$233M in 2024",
+              se="us_revenue_share_se"),
     Reference("female_45plus_payer_share", 0.50, 0.08, "share",
               "women aged 45+ among payers (the main paying group, about half of payers)"),
+    Reference("female_45plus_paid_7d", 0.50, 0.08, "share",
+              "women 45+ who reached a paywall in the data's first day and paid within 7 days (the study's "
+              "\"50% payment rate\")", min_days=6.9),
     Reference("free_episodes", 5, 0, "episodes", "every title launches with the first five episodes free"),
     Reference("first_paywall_episode", 6, 0, "episode", "the paywall is shown first at episode 6"),
     Reference("marketing_share", 0.70, 0.06, "share",
               "teaser spend ÷ (teaser spend + production cost amortized over a year)"),
     Reference("ai_script_share", 0.62, 0.08, "share", "titles whose script origin is `ai` (over 60%)"),
-    Reference("virtual_actor_episode_cost_usd", 50_000, 5_000, "US$ (rescaled)",
-              "production cost of an episode made with virtual actors"),
-    Reference("hit_title_cost_usd", 200_000, 20_000, "US$ (rescaled)", "production cost of the hit title"),
-    Reference("actor_day_rate_usd", 1_500, 1, "US$ (rescaled)",
-              "third-tier actor day rate inside human-actor episode costs"),
+    Reference("virtual_actor_episode_cost_usd", 50_000, 5_000, "US$",
+              "production cost per episode of original AI titles (all made with virtual actors)"),
+    Reference("hit_title_cost_usd", 200_000, 20_000, "US$", "production cost of the hit (the top-revenue title)"),
+    Reference("actor_day_rate_usd", 1_500, 1, "US$",
+              "third-tier actor day rate inside the episode cost of original human-shot titles"),
+    Reference("hit_lifetime_return", 125, 15, "×",
+              "the hit's revenue over a year at the full audience ÷ its cost (US$25M ÷ US$200k)", lifetime=True),
 )
 
 # --- the market: real US$ amounts per year ---------------------------------------------------
@@ -44,7 +55,10 @@ MARKETING_SHARE = 0.70
 AMORTIZATION_DAYS = 365                       # a title's production cost is spread over a year
 VIRTUAL_ACTOR_EPISODE_USD = 50_000
 HIT_TITLE_COST_USD = 200_000
-HIT_RETURN_MULTIPLE = 125                     # US$200k → US$25M
+HIT_RETURN_MULTIPLE = 125                     # US$200k → US$25M over its life
+HIT_POPULARITY_DAYS = 46.0                    # the hit's draw decays as exp(-age / this) against fresher titles
+LIFETIME_DAYS = 365                           # a title's life (and its production cost's amortization)
+LIFETIME_SAMPLE_AGES = (0, 1, 2, 4, 7, 10, 14, 21, 30, 45, 60, 90, 120, 180, 240, 300, 365)
 ACTOR_DAY_RATE_USD = 1_500                    # third-tier actors
 HUMAN_EPISODE_CAST = 4                        # actors per human-shot episode
 HUMAN_EPISODE_ACTOR_DAYS = 0.5                # shoot days per episode per actor
@@ -57,7 +71,7 @@ COUNTRIES = (("US", 0.55), ("GB", 0.08), ("CA", 0.07), ("AU", 0.05), ("PH", 0.08
              ("BR", 0.05), ("MX", 0.04), ("IN", 0.03))
 # Propensity to pay, relative: women 45+ pay about twice as often as everyone else; outside
 # the US viewers pay (and ads earn) about two thirds as much, which puts the US at 64.8%.
-FEMALE_45PLUS_PAY_MULTIPLIER = 2.1
+FEMALE_45PLUS_PAY_MULTIPLIER = 2.5
 NON_US_MONEY_MULTIPLIER = 0.66
 
 # --- distribution: teasers on TikTok-like channels --------------------------------------------
@@ -67,6 +81,12 @@ TEASER_VIEW_RATE = 0.55                       # views per impression
 HOOK_RATE = 0.38                              # views watched ≥ 3 s (the golden three seconds)
 TEASER_CTR = 0.03                             # clicks per impression
 INSTALL_PER_CLICK = 0.35                      # → CPI ≈ US$1.7
+
+# "Value co-creation": now and then a teaser takes off and a title's audience surges; the
+# platform's re-create signal (streams/trends.py) turns that into a sequel (the studio's answer).
+VIRAL_MOMENTS_PER_DAY = 2.0                   # Poisson
+VIRAL_USERS = 60                              # organic installs for that title ...
+VIRAL_MINUTES = 10                            # ... over this many minutes
 
 # --- viewing -----------------------------------------------------------------------------------
 FREE_EPISODES = 5
@@ -79,10 +99,11 @@ STARTUP_MS_MEDIAN = 650
 REBUFFER_CHANCE = 0.08
 
 # --- money -------------------------------------------------------------------------------------
-BASE_PAY_RATE = 0.09                          # share of viewers reaching the paywall who pay
+BASE_PAY_RATE = 0.115                         # share of viewers reaching the paywall who pay
 UNLOCK_COINS = 60                             # ≈ US$0.35–0.55 an episode
 COIN_PACKS = ((4.99, 500), (9.99, 1100), (19.99, 2400))
 WEEKLY_SUB_USD, YEARLY_SUB_USD = 19.99, 199.99
+WEEKLY_SUB_SHARE = 0.995                      # of subscriptions bought; a yearly one is rare (and heavy)
 PAY_METHODS = (("coins", 0.62), ("subscription", 0.38))
 REWARDED_AD_SHARE = 0.45                      # of non-payers at the paywall who watch an ad to unlock
 ECPM_USD = {"rewarded": 14.0, "interstitial": 8.0, "banner": 0.8}
@@ -93,3 +114,12 @@ LIKE_RATE, SHARE_RATE, COMMENT_RATE, RATING_RATE = 0.08, 0.02, 0.015, 0.03
 
 # --- content -----------------------------------------------------------------------------------
 ORIGINS = (("ai", 0.62), ("human", 0.18), ("hybrid", 0.20))
+
+# --- re-create: the studio's answer to a signal is a sequel ------------------------------------
+# "AI quickly generates massive amounts of scripts ... virtual actors ... can produce quickly and
+# cheaply"; AI storyboarding "boost[s] the filming efficiency by 300%": a sequel reuses its
+# parent's world and virtual cast, so its episodes cost a quarter of a new production's.
+SEQUEL_COST_SHARE = 0.25
+SEQUEL_EPISODES = (20, 40)
+SEQUEL_WEIGHT = 3.0                           # popularity, against the hit's 6 and 1/(1+n)^0.6 for the rest
+STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week; later signals on it are noted

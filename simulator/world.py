@@ -42,6 +42,17 @@ class Emission(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Cohort:
+    """One sampled day of a long horizon: its newcomers only (arriving over `days`), followed through
+    their whole life; `catalog` emits the titles (once per horizon); the hit is `hit_age_days` old,
+    its popularity decayed by exp(-age / HIT_POPULARITY_DAYS). Ids carry the label, titles do not."""
+    label: str
+    hit_age_days: float
+    catalog: bool = False
+    days: float = 1.0
+
+
+@dataclass(frozen=True)
 class Faults:
     duplicates: float = 0.0     # share of events sent twice (same event_id, same bytes)
     late: float = 0.0           # share held back beyond ALLOWED_LATENESS (counted as late)
@@ -109,9 +120,12 @@ def pick(rng: random.Random, weighted) -> str:
 
 class World:
     def __init__(self, seed: int = 7, start: datetime | None = None, users_per_day: float = 2000.0,
-                 titles: int = 12, faults: Faults = Faults(), app_id: str = "reelshort-like"):
+                 titles: int = 12, faults: Faults = Faults(), app_id: str = "reelshort-like",
+                 cohort: Cohort | None = None):
         self.rng = random.Random(seed)
         self.seed = seed
+        self.cohort = cohort
+        self.ids = f"sim{seed}" + (f"-{cohort.label}" if cohort else "")
         self.start = (start or datetime(2026, 1, 5, tzinfo=timezone.utc)).astimezone(timezone.utc)
         self.users_per_day = users_per_day
         self.faults = faults
@@ -122,24 +136,27 @@ class World:
         self.now = self.start
         self.users: list[User] = []
         self.titles = self._catalog(titles)
-        self.money_scale = self._money_scale()
+        if cohort is not None:                          # the same catalog, this cohort's own draws
+            self.rng = random.Random(f"{seed}-{cohort.label}")
+            self.titles[0].weight *= math.exp(-cohort.hit_age_days / cal.HIT_POPULARITY_DAYS)
+        self.sequels: dict[str, datetime] = {}          # parent title_id → when its newest sequel was made
+        self.audience_scale = self._audience_scale()
 
-    # --- the catalog and the money scale -----------------------------------------------------
+    # --- the catalog and the audience scale -----------------------------------------------------
     def _catalog(self, count: int) -> list[Title]:
+        """`count` titles; the first is the hit (human-shot). Origins hold the industry's mix at any
+        catalog size: round(62%) `ai`, at least one human-shot title besides the hit, the rest `hybrid`."""
+        ai = round(cal.ORIGINS[0][1] * count)
+        human = max(1, round(cal.ORIGINS[1][1] * count) - 1)
+        origins = ["ai"] * ai + ["human"] * human + ["hybrid"] * max(0, count - 1 - ai - human)
+        self.rng.shuffle(origins)
         titles = []
         for n in range(count):
             trope, genre, adaptation = TROPES[n % len(TROPES)]
             hit = n == 0
             titles.append(Title(f"sim{self.seed}-t{n}", trope, genre, adaptation,
-                                "human" if hit else pick(self.rng, cal.ORIGINS), self.rng.randint(60, 100),
+                                "human" if hit else origins[n - 1], self.rng.randint(60, 100),
                                 weight=6.0 if hit else 1.0 / (1 + n) ** 0.6, hit=hit))
-        # the share of AI-written scripts holds over any catalog size
-        ai_needed = round(cal.ORIGINS[0][1] * count) - sum(t.origin == "ai" for t in titles)
-        for title in titles[1:]:
-            if ai_needed > 0 and title.origin != "ai":
-                title.origin, ai_needed = "ai", ai_needed - 1
-            elif ai_needed < 0 and title.origin == "ai":
-                title.origin, ai_needed = "hybrid", ai_needed + 1
         return titles
 
     @staticmethod
@@ -153,10 +170,15 @@ class World:
     def _real_cost(self, title: Title, episode: int) -> float:
         if title.hit:
             return cal.HIT_TITLE_COST_USD / title.episodes
-        return cal.VIRTUAL_ACTOR_EPISODE_USD if self._virtual(title, episode) else self.human_episode_cost()
+        if not self._virtual(title, episode):
+            return self.human_episode_cost()
+        return cal.VIRTUAL_ACTOR_EPISODE_USD * (cal.SEQUEL_COST_SHARE if title.parent_title_id else 1.0)
 
-    def _money_scale(self) -> float:
-        """Production costs × this keep marketing at 70% of expenditure at this audience size."""
+    def _audience_scale(self) -> float:
+        """The simulated audience's share of the audience the catalog's real costs are made for.
+
+        Production costs are real (US$50k a virtual-actor episode); the audience is a sample.
+        At the full audience (this one ÷ the scale), teaser spend is 70% of expenditure."""
         paid_users_per_day = self.users_per_day * self.paid_share
         cpi = cal.TEASER_CPM_USD / 1000 / (cal.TEASER_CTR * cal.INSTALL_PER_CLICK)
         spend_per_day = paid_users_per_day * cpi
@@ -171,14 +193,17 @@ class World:
         heapq.heappush(self._queue, (at, next(self._seq), kind, payload))
 
     def _event(self, cls_name: str, at: datetime, **fields) -> None:
-        event = {"event_id": f"sim{self.seed}-{next(self._ids):010d}", "event_type": cls_name,
+        event = {"event_id": f"{self.ids}-{next(self._ids):010d}", "event_type": cls_name,
                  "event_time": rfc3339(at), "schema_version": 1, "app_id": self.app_id, **fields}
         self._push(at, "event", event)
 
     def stream(self, until: datetime | None = None) -> Iterator[Emission]:
         """Emissions in order, up to `until` in simulated time (forever when None)."""
-        self._push(self.start - timedelta(days=2), "catalog", None)
+        if self.cohort is None or self.cohort.catalog:
+            self._push(self.start - timedelta(days=2), "catalog", None)
         self._push(self.start, "arrival", None)
+        self._push(self.start + timedelta(days=self.rng.expovariate(cal.VIRAL_MOMENTS_PER_DAY)), "viral", None)
+        last_arrival = self.start + timedelta(days=self.cohort.days) if self.cohort else None
         while self._queue:
             at, _, kind, payload = heapq.heappop(self._queue)
             if until is not None and at > until and kind != "again":
@@ -194,11 +219,22 @@ class World:
                 for title in self.titles:
                     self._release(title, at + timedelta(hours=self.rng.uniform(0, 24)))
             elif kind == "arrival":
+                if last_arrival is not None and at >= last_arrival:
+                    continue
                 self._arrival(at)
                 gap = self.rng.expovariate(self.users_per_day / 86400)
                 self._push(at + timedelta(seconds=gap), "arrival", None)
             elif kind == "session":
                 self._session(payload, at)
+            elif kind == "viral":                   # a teaser takes off: a burst of organic installs for one title
+                if last_arrival is not None and at >= last_arrival:
+                    continue
+                title = self.rng.choice(self.titles)
+                for _ in range(cal.VIRAL_USERS):
+                    self._push(at + timedelta(minutes=self.rng.uniform(0, cal.VIRAL_MINUTES)), "viral_arrival", title)
+                self._push(at + timedelta(days=self.rng.expovariate(cal.VIRAL_MOMENTS_PER_DAY)), "viral", None)
+            elif kind == "viral_arrival":
+                self._arrival(at, payload)
 
     def _emit(self, at: datetime, event: dict) -> Iterator[Emission]:
         cls = EVENT_TYPES[event["event_type"]]
@@ -242,42 +278,55 @@ class World:
 
     # --- create: scripts, episodes, launches -------------------------------------------------
     def _release(self, title: Title, at: datetime) -> None:
-        extras = {"sim_money_scale": self.money_scale, "sim_hit": title.hit}
+        extras = {"sim_audience_scale": self.audience_scale, "sim_hit": title.hit}
         if title.parent_title_id:
             extras.update(parent_title_id=title.parent_title_id, signal_id=title.signal_id)
         self._event("script_created", at, title_id=title.title_id, trope=title.trope, genre=title.genre,
                     origin=title.origin, adaptation=title.adaptation, title_name=title.name, **extras)
         for episode in range(1, title.episodes + 1):
             self._event("episode_released", at + timedelta(minutes=10, seconds=episode), title_id=title.title_id,
-                        episode=episode,
-                        production_cost_usd=round(self._real_cost(title, episode) * self.money_scale, 6),
+                        episode=episode, production_cost_usd=round(self._real_cost(title, episode), 2),
                         virtual_actors=self._virtual(title, episode))
         self._event("title_launched", at + timedelta(minutes=30), title_id=title.title_id,
                     episodes_total=title.episodes, free_episodes=cal.FREE_EPISODES)
 
-    def add_derived_title(self, parent_title_id: str, signal_id: str, weight: float = 3.0) -> Title:
-        """The studio's answer to a re-create signal: a derivative of the parent, launched soon."""
+    def answer_signal(self, parent_title_id: str, signal_id: str) -> Title | None:
+        """The studio's answer to a re-create signal: a sequel of the parent, launched soon, unless
+        the parent already has one from the last STUDIO_REPEAT_DAYS (then None: the signal is noted).
+
+        A sequel is what the study calls cheap: an AI-originated script on the parent's world and
+        virtual cast, storyboarded with AI, so an episode costs SEQUEL_COST_SHARE of a new one. Its
+        origin keeps the studio's slate at the industry's AI share (ORIGINS): `ai` while titles
+        are below it, `hybrid` (AI-originated, human-curated) otherwise."""
         parent = next((t for t in self.titles if t.title_id == parent_title_id), self.titles[0])
-        title = Title(f"{parent.title_id}-d{len(self.titles)}", parent.trope, parent.genre, parent.adaptation, "ai",
-                      self.rng.randint(60, 80), weight=weight, parent_title_id=parent.title_id, signal_id=signal_id,
-                      name=title_name(f"{parent.title_id}-d{len(self.titles)}", parent.name))
+        last = self.sequels.get(parent.title_id)
+        if last is not None and self.now - last < timedelta(days=cal.STUDIO_REPEAT_DAYS):
+            return None
+        self.sequels[parent.title_id] = self.now
+        ai_share = sum(t.origin == "ai" for t in self.titles) / len(self.titles)
+        title_id = f"{parent.title_id}-d{len(self.titles)}"
+        title = Title(title_id, parent.trope, parent.genre, parent.adaptation,
+                      "ai" if ai_share < cal.ORIGINS[0][1] else "hybrid", self.rng.randint(*cal.SEQUEL_EPISODES),
+                      weight=cal.SEQUEL_WEIGHT, parent_title_id=parent.title_id, signal_id=signal_id,
+                      name=title_name(title_id, parent.name))
         self.titles.append(title)
         self._release(title, self.now + timedelta(seconds=30))
         return title
 
     # --- distribute: teasers, clicks, installs ----------------------------------------------
-    def _arrival(self, at: datetime) -> None:
+    def _arrival(self, at: datetime, viral: Title | None = None) -> None:
+        """A new user: bought by a teaser (paid_share) or organic; `viral`: organic, for that title."""
         rng = self.rng
         gender, age, country = pick(rng, cal.GENDERS), pick(rng, cal.AGE_BANDS), pick(rng, cal.COUNTRIES)
         money = 1.0 if country == "US" else cal.NON_US_MONEY_MULTIPLIER
         propensity = cal.BASE_PAY_RATE * money * (
             cal.FEMALE_45PLUS_PAY_MULTIPLIER if gender == "female" and age in ("45-54", "55+") else 1.0)
-        user = User(f"sim{self.seed}-u{len(self.users)}", gender, age, country, propensity, money,
+        user = User(f"{self.ids}-u{len(self.users)}", gender, age, country, propensity, money,
                     sessions_left=1 + int(rng.expovariate(1 / (cal.SESSIONS_PER_USER_MEAN - 1))))
         self.users.append(user)
-        title = self._popular_title()
+        title = viral or self._popular_title()
         install_at = at
-        if rng.random() < self.paid_share:
+        if viral is None and rng.random() < self.paid_share:
             install_at = self._funnel(user, title, at)
         self._event("user_profile", install_at + timedelta(seconds=1), user_id=user.user_id, gender=gender,
                     age_band=age, country=country)
@@ -370,7 +419,7 @@ class World:
             self._event("paywall_shown", t, episode=episode, **ids)
             pays = rng.random() < (0.75 if user.payer else user.pay_propensity)
             if pays and user.coins < cal.UNLOCK_COINS and pick(rng, cal.PAY_METHODS) == "subscription":
-                weekly = rng.random() < 0.9
+                weekly = rng.random() < cal.WEEKLY_SUB_SHARE
                 amount = cal.WEEKLY_SUB_USD if weekly else cal.YEARLY_SUB_USD
                 self._event("purchase", t + timedelta(seconds=5), product="weekly_sub" if weekly else "yearly_sub",
                             amount_usd=amount, coins=0, **ids)

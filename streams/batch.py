@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
+import orjson
 
 from schemas.compiled import STRUCTS, TYPE_OF, accept_all
 from schemas.validate import Accepted, validate
@@ -412,8 +413,20 @@ def title_event_columns(parts: Iterable[Part], high_water: dict) -> list[list] |
                              getattr(e, "episode", 0) or 0, getattr(e, "production_cost_usd", 0.0) or 0.0,
                              int(bool(getattr(e, "virtual_actors", False))), getattr(e, "episodes_total", 0) or 0,
                              getattr(e, "free_episodes", 0) or 0, p.topic, p.partition, p.accepted[i],
-                             getattr(e, "title_name", None) or ""))
+                             getattr(e, "title_name", None) or "",
+                             audience_scale(p.values[i]) if etype == "script_created" else 1.0))
     return [list(col) for col in zip(*rows)] if rows else None
+
+
+def audience_scale(value: bytes) -> float:
+    """The share of the audience its titles are made for that a producer's events cover: the extra
+    field `sim_audience_scale` of script_created (the simulator's), 1 when absent or not a positive number."""
+    try:
+        scale = orjson.loads(value).get("sim_audience_scale")
+    except (orjson.JSONDecodeError, AttributeError):
+        return 1.0
+    ok = isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < scale < float("inf")
+    return float(scale) if ok else 1.0
 
 
 def first_view_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:

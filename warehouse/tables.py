@@ -40,7 +40,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
            *SOURCE, "payload", high_water=SOURCE),
     _table("title_events", "title_id", "event_type", "event_time", "event_ts", "trope", "genre", "origin",
            "adaptation", "parent_title_id", "signal_id", "episode", "production_cost_usd", "virtual_actors",
-           "episodes_total", "free_episodes", *SOURCE, "title_name", high_water=SOURCE),
+           "episodes_total", "free_episodes", *SOURCE, "title_name", "audience_scale", high_water=SOURCE),
     _table("title_metrics_1m_parts", "window_start", "title_id", "user_id", *TITLE_COUNTERS, *STAMP,
            high_water=STAMP[:2] + STAMP[3:]),
     _table("episode_metrics_1m_parts", "window_start", "title_id", "episode", *EPISODE_COUNTERS, *STAMP,

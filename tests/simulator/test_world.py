@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from schemas.validate import Accepted, Rejected, parse_event_time, validate
+from simulator import calibration as cal
 from simulator import report
 from simulator.world import ALLOWED_LATENESS_S, Faults, World
 
@@ -60,17 +61,70 @@ def test_a_simulated_day_meets_every_calibration_figure_within_its_tolerance():
     import orjson
     world = World(seed=7, start=START, users_per_day=10_000)
     found = report.figures(orjson.loads(e.value) for e in world.stream(START + timedelta(days=1)))
-    failures = [(ref.name, value, ref.value, ref.tolerance) for ref, value, ok in report.check(found) if not ok]
+    failures = [(ref.name, value, ref.value, tolerance) for ref, value, ok, tolerance, _ in report.check(found)
+                if ok is False]
     assert not failures, report.render(found)
     assert found["payers"] > 400
 
 
-def test_the_studio_answer_is_a_derived_title_carrying_its_signal():
+def test_the_studio_answer_is_a_cheap_sequel_carrying_its_signal():
     world = World(seed=1, start=START, users_per_day=1000)
     stream = world.stream(START + timedelta(hours=1))
     next(stream)
-    title = world.add_derived_title(world.titles[2].title_id, "sig-42")
+    parent = world.titles[2]
+    title = world.answer_signal(parent.title_id, "sig-42")
     rest = [validate(e.value, e.topic).event for e in stream]
     script = next(e for e in rest if e["event_type"] == "script_created" and e["title_id"] == title.title_id)
-    assert (script["parent_title_id"], script["signal_id"]) == (world.titles[2].title_id, "sig-42")
+    assert (script["parent_title_id"], script["signal_id"]) == (parent.title_id, "sig-42")
     assert any(e["event_type"] == "title_launched" and e["title_id"] == title.title_id for e in rest)
+    costs = [e["production_cost_usd"] for e in rest if e["event_type"] == "episode_released"
+             and e["title_id"] == title.title_id]
+    assert len(costs) == title.episodes and cal.SEQUEL_EPISODES[0] <= title.episodes <= cal.SEQUEL_EPISODES[1]
+    virtual = cal.VIRTUAL_ACTOR_EPISODE_USD * cal.SEQUEL_COST_SHARE      # the parent's cast, storyboarded by AI
+    assert max(costs) == virtual and sum(costs) < 0.25 * cal.VIRTUAL_ACTOR_EPISODE_USD * parent.episodes
+
+
+def test_the_studio_makes_one_sequel_per_title_a_week_and_keeps_the_ai_share():
+    world = World(seed=2, start=START, users_per_day=1000)
+    stream = world.stream(None)
+    for _ in stream:
+        if world.now > START + timedelta(hours=1):
+            break
+    first = world.answer_signal(world.titles[1].title_id, "sig-1")
+    assert first is not None and world.answer_signal(world.titles[1].title_id, "sig-2") is None
+    for n in range(3, 12):                                     # a sequel for every other original
+        world.answer_signal(world.titles[n].title_id, f"sig-{n}")
+    ai = sum(t.origin == "ai" for t in world.titles) / len(world.titles)
+    assert abs(ai - cal.ORIGINS[0][1]) <= 1 / len(world.titles)
+    for _ in stream:                                           # a week on, the title may have another
+        if world.now > START + timedelta(days=7, hours=2):
+            break
+    assert world.answer_signal(world.titles[1].title_id, "sig-3") is not None
+
+
+def test_a_catalog_of_any_size_keeps_the_industry_mix_with_a_human_shot_title_besides_the_hit():
+    for seed in range(20):
+        titles = World(seed=seed, start=START).titles
+        origins = Counter(t.origin for t in titles[1:])
+        assert origins["ai"] == round(cal.ORIGINS[0][1] * len(titles)) and origins["human"] >= 1
+        assert titles[0].hit and titles[0].origin == "human"
+
+
+def test_a_sampled_year_shares_the_catalog_and_keeps_every_id_apart():
+    from simulator.world import Cohort
+    plain = World(seed=3, start=START)
+    first = World(seed=3, start=START, cohort=Cohort("a0", 0, catalog=True, days=0.02))
+    later = World(seed=3, start=START + timedelta(days=90), cohort=Cohort("a90", 90, days=0.02))
+    assert [(t.title_id, t.origin, t.episodes) for t in first.titles] == \
+        [(t.title_id, t.origin, t.episodes) for t in plain.titles] == [(t.title_id, t.origin, t.episodes)
+                                                                         for t in later.titles]
+    assert later.titles[0].weight < first.titles[0].weight == plain.titles[0].weight   # the hit has aged
+    a = [validate(e.value, e.topic).event for e in first.stream()]
+    b = [validate(e.value, e.topic).event for e in later.stream()]
+    assert {e["event_type"] for e in a} >= {"script_created", "purchase"} and "script_created" not in \
+        {e["event_type"] for e in b}
+    assert not {e["event_id"] for e in a} & {e["event_id"] for e in b}
+    assert not {e.get("user_id") for e in a} - {None} & {e.get("user_id") for e in b}
+    arrivals = [parse_event_time(e["event_time"]) for e in b if e["event_type"] == "user_profile"]
+    assert max(arrivals) < (START + timedelta(days=90.03)).replace(tzinfo=None)       # newcomers of that day only
+    assert max(parse_event_time(e["event_time"]) for e in b) > max(arrivals)         # followed after it

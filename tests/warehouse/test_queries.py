@@ -129,7 +129,8 @@ def test_payers_by_segment(db):
 
 def test_roi_by_origin(db):
     insert(db, "title_events", [
-        {"title_id": "tA", "event_type": "script_created", "event_time": DAY0, "origin": "ai", "topic": "c"},
+        {"title_id": "tA", "event_type": "script_created", "event_time": DAY0, "origin": "ai", "topic": "c",
+         "audience_scale": 0.5},                      # a sample of half the audience tA is made for
         {"title_id": "tA", "event_type": "episode_released", "event_time": DAY0, "episode": 1,
          "production_cost_usd": 1000.0, "topic": "c"},
         {"title_id": "tH", "event_type": "script_created", "event_time": DAY0, "origin": "human", "topic": "c"},
@@ -139,7 +140,7 @@ def test_roi_by_origin(db):
         {"window_start": DAY0, "title_id": "tA", "user_id": "", "iap_revenue_usd": 400.0, "ad_revenue_usd": 100.0,
          **STAMP},
         {"window_start": DAY0, "title_id": "tH", "user_id": "", "iap_revenue_usd": 1000.0, **STAMP}])
-    assert query(db, "roi_by_origin") == [("ai", 1, 1000.0, 500.0, 0.5), ("human", 1, 4000.0, 1000.0, 0.25)]
+    assert query(db, "roi_by_origin") == [("ai", 1, 1000.0, 1000.0, 1.0), ("human", 1, 4000.0, 1000.0, 0.25)]
 
 
 def test_recreate_loop_cycle_times_and_revenue_against_the_parent(db):
@@ -223,6 +224,105 @@ def test_adaptation_30d(database):
     reach.close(settings)
     assert query(db, "adaptation_30d") == [("localized", YESTERDAY.date(), 0.5, 0.5),   # u1 once across titles
                                            ("native", YESTERDAY.date(), 0.25, 0.5)]
+
+
+def _titles(db, specs: list[tuple]) -> None:
+    """(title_id, origin, parent, [episode costs], audience_scale[, created]) → the content rows the worker writes."""
+    rows = []
+    for title_id, origin, parent, costs, scale, *created in specs:
+        rows.append({"title_id": title_id, "event_type": "script_created", "event_time": (created or [DAY0])[0],
+                     "origin": origin,
+                     "parent_title_id": parent, "audience_scale": scale, "topic": "c"})
+        rows += [{"title_id": title_id, "event_type": "episode_released", "event_time": DAY0, "episode": n + 1,
+                  "production_cost_usd": cost, "topic": "c"} for n, cost in enumerate(costs)]
+        rows.append({"title_id": title_id, "event_type": "title_launched", "event_time": DAY0, "free_episodes": 5,
+                     "episodes_total": len(costs), "topic": "c"})
+    insert(db, "title_events", rows)
+
+
+def test_study_money(db):
+    insert(db, "segment_metrics_1m_parts", [
+        {"window_start": DAY0, "gender": "female", "age_band": "45-54", "country": "US", "user_id": "u1",
+         "payer": 1, "iap_revenue_usd": 20.0, **STAMP},
+        {"window_start": DAY0 + timedelta(days=1), "gender": "female", "age_band": "45-54", "country": "US",
+         "user_id": "u1", "payer": 1, "iap_revenue_usd": 10.0, **STAMP},           # the same payer, a day later
+        {"window_start": DAY0, "gender": "male", "age_band": "25-34", "country": "GB", "user_id": "u2", "payer": 1,
+         "iap_revenue_usd": 10.0, **STAMP},
+        {"window_start": DAY0, "gender": "female", "age_band": "55+", "country": "US", "user_id": "u3",
+         "viewer": 1, **STAMP}])
+    raw(db, [{"event_type": "user_profile", "user_id": "u1", "gender": "female", "age_band": "45-54",
+              "country": "US", "at": DAY0},
+             {"event_type": "user_profile", "user_id": "u2", "gender": "male", "age_band": "25-34", "country": "GB",
+              "at": DAY0},
+             {"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 20.0, "at": DAY0},
+             {"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 10.0, "at": DAY0},
+             {"event_type": "purchase", "user_id": "u2", "title_id": "t", "amount_usd": 10.0, "at": DAY0}])
+    [(us_share, women_share, payers, revenue, se)] = query(db, "study_money")
+    assert (us_share, women_share, payers, revenue) == (0.75, 0.5, 2, 40.0)
+    assert close(se, (2 * (30 * 0.25) ** 2) ** 0.5 / 40)          # u1: 30 × (1 − .75), u2: 10 × (0 − .75)
+
+
+def test_study_paying_within_7_days(db):
+    h = timedelta(hours=1)
+    profile = lambda u, g, a, at: {"event_type": "user_profile", "user_id": u, "gender": g, "age_band": a,  # noqa
+                                   "country": "US", "at": at}
+    raw(db, [profile("u1", "female", "45-54", DAY0), {"event_type": "paywall_shown", "user_id": "u1", "at": DAY0 + h},
+             {"event_type": "purchase", "user_id": "u1", "amount_usd": 5.0, "at": DAY0 + timedelta(days=3)},
+             profile("u2", "female", "55+", DAY0 + 2 * h), {"event_type": "paywall_shown", "user_id": "u2",
+                                                             "at": DAY0 + 3 * h},
+             {"event_type": "purchase", "user_id": "u2", "amount_usd": 5.0, "at": DAY0 + timedelta(days=8)},  # late
+             profile("u3", "male", "25-34", DAY0 + h), {"event_type": "paywall_shown", "user_id": "u3",
+                                                         "at": DAY0 + 2 * h},
+             {"event_type": "purchase", "user_id": "u3", "amount_usd": 5.0, "at": DAY0 + timedelta(days=1)},
+             profile("u4", "female", "45-54", DAY0 + timedelta(days=2)),        # not a first-day newcomer
+             {"event_type": "paywall_shown", "user_id": "u4", "at": DAY0 + timedelta(days=2, hours=1)},
+             profile("u5", "female", "45-54", DAY0 + h)])                        # never reached a paywall
+    assert query(db, "study_paying_within_7_days") == [("women 45+", 2, 1, 0.5, 7.0), ("everyone else", 1, 1, 1.0, 7.0)]
+
+
+def test_study_catalog(db):
+    _titles(db, [("tH", "human", "", [100_000.0, 100_000.0], 0.01), ("tA1", "ai", "", [50_000.0, 50_000.0], 0.01),
+                 ("tA2", "ai", "", [40_000.0], 0.01), ("tS", "ai", "tA1", [12_500.0, 12_500.0], 0.01),
+                 ("tM", "human", "", [4_700.0, 4_700.0], 0.01), ("tY", "hybrid", "", [30_000.0], 0.01)])
+    insert(db, "title_metrics_1m_parts", [{"window_start": DAY0, "title_id": t, "user_id": "", "iap_revenue_usd": usd,
+                                           **STAMP} for t, usd in (("tH", 50.0), ("tA1", 10.0), ("tS", 1.0))])
+    insert(db, "episode_metrics_1m_parts", [{"window_start": DAY0, "title_id": "tA1", "episode": e,
+                                             "paywalls_shown": n, "starts": 1, **STAMP}
+                                            for e, n in ((3, 0), (6, 1), (7, 2))])
+    [row] = query(db, "study_catalog")
+    assert row[:3] == (6, 0.5, 1) and close(row[3], 140_000 / 3) and row[4:] == (4700.0, "tH", 200_000.0, 5, 5, 6)
+
+
+def test_study_marketing_share(db):
+    year = 365 * 86400
+    last = DAY0 + timedelta(seconds=year // 10)                               # the data spans a tenth of a year
+    _titles(db, [("tA", "ai", "", [1_000_000.0], 0.01, DAY0 - timedelta(days=2)),      # made before the data
+                 ("tB", "ai", "", [400_000.0], 0.01, DAY0 + timedelta(seconds=year // 20))])  # made half-way
+    raw(db, [{"event_type": "like", "user_id": "u1", "title_id": "tA", "at": DAY0},
+             {"event_type": "like", "user_id": "u1", "title_id": "tA", "at": last}])
+    insert(db, "title_metrics_1m_parts", [{"window_start": DAY0, "title_id": "tA", "user_id": "",
+                                           "ad_spend_usd": 2_800.0, **STAMP}])
+    [(spend_full, amortized, share, days)] = query(db, "study_marketing_share")
+    # tA: a tenth of a year of its 1M; tB: a twentieth of its 400k; spend at the full audience: 2,800 ÷ 0.01
+    assert (spend_full, days) == (280_000.0, 36.5) and close(amortized, 120_000.0) and close(share, 0.7)
+
+
+def test_study_hit_lifetime(db):
+    base = NOW - timedelta(days=400)
+    _titles(db, [("tH", "human", "", [1000.0], 0.5), ("tX", "ai", "", [10.0], 0.5)])
+    insert(db, "title_metrics_1m_parts", [{"window_start": DAY0, "title_id": t, "user_id": "", "iap_revenue_usd": usd,
+                                           **STAMP} for t, usd in (("tH", 100.0), ("tX", 1.0))])
+    profile = lambda u, at: {"event_type": "user_profile", "user_id": u, "gender": "female", "age_band": "55+",  # noqa
+                             "country": "US", "at": at}
+    raw(db, [profile("u0", base), {"event_type": "purchase", "user_id": "u0", "title_id": "tH", "amount_usd": 10.0,
+                                   "at": base + timedelta(hours=1)},
+             {"event_type": "purchase", "user_id": "u0", "title_id": "tX", "amount_usd": 5.0, "at": base},  # not hit
+             profile("u1", base + timedelta(days=1)),
+             {"event_type": "ad_impression", "user_id": "u1", "title_id": "tH", "revenue_usd": 4.0,
+              "at": base + timedelta(days=30)},                 # a newcomer's later spending counts for their day
+             profile("u2", base + timedelta(days=365))])        # a day whose newcomers the hit earned nothing from
+    assert query(db, "study_hit_lifetime") == [(0, 10.0, 1000.0, 0.5, "tH"), (1, 4.0, 1000.0, 0.5, "tH"),
+                                               (365, 0.0, 0.0, 0.0, "")]
 
 
 def test_every_query_file_has_a_test_here():
