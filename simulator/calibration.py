@@ -85,7 +85,8 @@ INSTALL_PER_CLICK = 0.35                      # → CPI ≈ US$1.7
 # "Value co-creation": now and then a teaser takes off and a title's audience surges; the
 # platform's re-create signal (streams/trends.py) turns that into a sequel (the studio's answer).
 VIRAL_MOMENTS_PER_DAY = 2.0                   # Poisson
-VIRAL_USERS = 60                              # organic installs for that title ...
+VIRAL_SHARE_OF_DAY = 0.006                    # organic installs for that title, as a share of a day's new users
+VIRAL_MIN_USERS = 30                          # (at least this many) ...
 VIRAL_MINUTES = 10                            # ... over this many minutes
 
 # --- viewing -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ simulator without a stack and cross-checks the SQL (tests/simulator/test_cli.py)
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Iterable
 
@@ -123,6 +124,38 @@ def share_se(users: list[tuple[float, bool]]) -> float | None:
     return sum((usd * (inside - share)) ** 2 for usd, inside in users) ** 0.5 / total
 
 
+def hit_lifetime_rows(events: Iterable[dict]) -> list[dict]:
+    """study_hit_lifetime.sql in Python: the hit's (most revenue) earnings by its newcomers' first day."""
+    first_day: dict[str, str] = {}
+    earned: dict[tuple, float] = defaultdict(float)                 # (day, title) → usd
+    cost: dict[str, float] = defaultdict(float)
+    scale: dict[str, float] = {}
+    for e in events:
+        etype = e["event_type"]
+        if etype == "user_profile":
+            first_day[e["user_id"]] = min(first_day.get(e["user_id"], e["event_time"][:10]), e["event_time"][:10])
+        elif etype in ("purchase", "ad_impression"):
+            earned[(e["user_id"], e["title_id"])] += e.get("amount_usd", 0.0) + e.get("revenue_usd", 0.0)
+        elif etype == "episode_released":
+            cost[e["title_id"]] += e["production_cost_usd"]
+        elif etype == "script_created":
+            scale[e["title_id"]] = e.get("sim_audience_scale", 1.0)
+    by_title: dict[str, float] = defaultdict(float)
+    for (_, title), usd in earned.items():
+        by_title[title] += usd
+    if not first_day:
+        return []
+    hit = max(by_title, key=by_title.get) if by_title else ""
+    days = sorted(set(first_day.values()))
+    by_day = dict.fromkeys(days, 0.0)
+    for (user, title), usd in earned.items():
+        if title == hit and user in first_day:
+            by_day[first_day[user]] += usd
+    start = date.fromisoformat(days[0])
+    return [{"age_days": (date.fromisoformat(d) - start).days, "hit_revenue_usd": by_day[d],
+             "hit_cost_usd": cost.get(hit, 0.0), "audience_scale": scale.get(hit, 1.0)} for d in days]
+
+
 def lifetime_return(rows: list[dict]) -> float | None:
     """The hit's return over LIFETIME_DAYS from study_hit_lifetime.sql's rows (age_days, hit_revenue_usd,
     hit_cost_usd, audience_scale): trapezoids between the sampled ages, at the full audience, ÷ cost.
@@ -205,7 +238,8 @@ def render(found: dict) -> str:
         where = ref.where + (f" [not checked: {why}]" if why else "")
         if tolerance != ref.tolerance:
             where += f" [±{ref.tolerance:g}, widened to 2 standard errors at this sample]"
-        lines.append(f"{ref.name:<32} {shown:>14} {ref.value:>12,.3f} {'±' + format(tolerance, '.3g'):>10}  "
+        bound = f"±{tolerance:,.0f}" if tolerance >= 100 else f"±{tolerance:.3g}"
+        lines.append(f"{ref.name:<32} {shown:>14} {ref.value:>12,.3f} {bound:>10}  "
                      f"{verdict:<4} {where}")
     other = found.get("everyone_else_paid_7d")
     lines.append(f"(for comparison: {'—' if other is None else format(other, '.3f')} of everyone else who reached "

@@ -230,7 +230,7 @@ class World:
                 if last_arrival is not None and at >= last_arrival:
                     continue
                 title = self.rng.choice(self.titles)
-                for _ in range(cal.VIRAL_USERS):
+                for _ in range(max(cal.VIRAL_MIN_USERS, round(cal.VIRAL_SHARE_OF_DAY * self.users_per_day))):
                     self._push(at + timedelta(minutes=self.rng.uniform(0, cal.VIRAL_MINUTES)), "viral_arrival", title)
                 self._push(at + timedelta(days=self.rng.expovariate(cal.VIRAL_MOMENTS_PER_DAY)), "viral", None)
             elif kind == "viral_arrival":

@@ -81,3 +81,24 @@ def test_smoke_run_reports_every_figure_and_leaves_nothing(stack, tmp_path):
     faust_dirs = [str(d) for ns in namespaces for d in (getattr(load(namespace=ns), "faust_app_dir", None),) if d
                   and d.exists()]
     assert (topics, groups, databases, in_checkout, faust_dirs) == ([], [], [], [], [])
+
+
+@pytest.mark.stack
+def test_the_calibration_bench_reports_every_figure_for_each_way_of_running(stack, tmp_path):
+    out = tmp_path / "calibration.json"
+    run = subprocess.run([sys.executable, "-m", "bench.calibration", "--seeds", "3", "--stack", "0.05", "--in-process",
+                          "0.05", "--users-per-day", "2000", "--lifetime-users-per-day", "40", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.exists(), (run.stdout + run.stderr)[-5000:]
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["how"] for r in runs] == ["0.05 day(s) through the stack", "0.05 day(s) in-process",
+                                        "a sampled year at 40 new users a day, in-process"]
+    stack, in_process, year = runs
+    assert stack["messages"] == in_process["messages"] > 1000
+    # the same stream: the warehouse's SQL and the Python definitions give the same figures
+    for figure in ("us_revenue_share", "female_45plus_payer_share", "marketing_share", "ai_script_share", "payers"):
+        assert abs(stack["figures"][figure] - in_process["figures"][figure]) < 1e-9, figure
+    assert {c["figure"] for c in stack["checks"]} == {c["figure"] for c in year["checks"]}
+    assert year["figures"]["hit_lifetime_return"] > 0 and [c["ok"] for c in year["checks"]].count(None) == \
+        len(year["checks"]) - 1                                  # a year checks its one figure, not a run's
+    assert run.returncode == (0 if all(r["passed"] for r in runs) else 1)

@@ -122,6 +122,7 @@ def test_a_sampled_year_shows_the_hit_s_lifetime_return(pipeline):
     assert abs(cost - 200_000) < 1
     found = report.from_warehouse(settings)
     assert found["lifetime"] and abs(found["hit_lifetime_return"] - earned / scale / cost) < 1e-6
+    assert abs(report.lifetime_return(report.hit_lifetime_rows(events)) - found["hit_lifetime_return"]) < 1e-6
     shown = report_cli(settings).stdout
     assert "hit_lifetime_return" in shown and "not checked: a run, not a sampled year" in shown
 
