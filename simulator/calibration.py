@@ -84,7 +84,7 @@ INSTALL_PER_CLICK = 0.35                      # → CPI ≈ US$1.7
 
 # "Value co-creation": now and then a teaser takes off and a title's audience surges; the
 # platform's re-create signal (streams/trends.py) turns that into a sequel (the studio's answer).
-VIRAL_MOMENTS_PER_DAY = 2.0                   # Poisson
+VIRAL_EVERY_HOURS = 6.0                       # a viral moment every 3-9 hours, on a title other than the hit
 VIRAL_SHARE_OF_DAY = 0.006                    # organic installs for that title, as a share of a day's new users
 VIRAL_MIN_USERS = 30                          # (at least this many) ...
 VIRAL_MINUTES = 10                            # ... over this many minutes
@@ -123,4 +123,4 @@ ORIGINS = (("ai", 0.62), ("human", 0.18), ("hybrid", 0.20))
 SEQUEL_COST_SHARE = 0.25
 SEQUEL_EPISODES = (20, 40)
 SEQUEL_WEIGHT = 3.0                           # popularity, against the hit's 6 and 1/(1+n)^0.6 for the rest
-STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week; later signals on it are noted
+STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week, none in its first week

@@ -94,14 +94,14 @@ def figures(events: Iterable[dict]) -> dict:
     amortized = sum(t["cost"] * max(0, min(365 * DAY_S, last - max(t.get("created", 0), first))) / (365 * DAY_S)
                     for t in titles.values()) if first is not None else 0.0
     spend_full = spend / scale
-    frees = {t["free"] for t in titles.values()}
+    frees = {t["free"] for t in titles.values() if t["free"] is not None}     # launched titles
     return {
         "us_revenue_share": revenue_by_country["US"] / total if total else None,
         "us_revenue_share_se": us_se,
         "female_45plus_payer_share": women / len(payers) if payers else None,
         "female_45plus_paid_7d": len(paid & in_women) / len(in_women) if in_women else None,
         "everyone_else_paid_7d": (len(paid - in_women) / len(cohort - in_women)) if cohort - in_women else None,
-        "free_episodes": min(frees) if len(frees) == 1 and None not in frees else None,
+        "free_episodes": min(frees) if len(frees) == 1 else None,
         "first_paywall_episode": min(paywall_episodes) if paywall_episodes else None,
         "marketing_share": spend_full / (spend_full + amortized) if spend_full + amortized else None,
         "ai_script_share": sum(t.get("origin") == "ai" for t in titles.values()) / len(titles) if titles else None,

@@ -188,6 +188,9 @@ class World:
 
     paid_share = 0.65   # paid installs among all installs
 
+    def _next_viral(self, after: datetime) -> datetime:
+        return after + timedelta(hours=cal.VIRAL_EVERY_HOURS * self.rng.uniform(0.5, 1.5))
+
     # --- the queue: (emit time, seq, kind, payload) -----------------------------------------
     def _push(self, at: datetime, kind: str, payload) -> None:
         heapq.heappush(self._queue, (at, next(self._seq), kind, payload))
@@ -202,7 +205,7 @@ class World:
         if self.cohort is None or self.cohort.catalog:
             self._push(self.start - timedelta(days=2), "catalog", None)
         self._push(self.start, "arrival", None)
-        self._push(self.start + timedelta(days=self.rng.expovariate(cal.VIRAL_MOMENTS_PER_DAY)), "viral", None)
+        self._push(self._next_viral(self.start), "viral", None)
         last_arrival = self.start + timedelta(days=self.cohort.days) if self.cohort else None
         while self._queue:
             at, _, kind, payload = heapq.heappop(self._queue)
@@ -229,10 +232,10 @@ class World:
             elif kind == "viral":                   # a teaser takes off: a burst of organic installs for one title
                 if last_arrival is not None and at >= last_arrival:
                     continue
-                title = self.rng.choice(self.titles)
+                title = self.rng.choice(self.titles[1:])      # the hit's own audience would drown a burst
                 for _ in range(max(cal.VIRAL_MIN_USERS, round(cal.VIRAL_SHARE_OF_DAY * self.users_per_day))):
                     self._push(at + timedelta(minutes=self.rng.uniform(0, cal.VIRAL_MINUTES)), "viral_arrival", title)
-                self._push(at + timedelta(days=self.rng.expovariate(cal.VIRAL_MOMENTS_PER_DAY)), "viral", None)
+                self._push(self._next_viral(at), "viral", None)
             elif kind == "viral_arrival":
                 self._arrival(at, payload)
 
@@ -292,7 +295,8 @@ class World:
 
     def answer_signal(self, parent_title_id: str, signal_id: str) -> Title | None:
         """The studio's answer to a re-create signal: a sequel of the parent, launched soon, unless
-        the parent already has one from the last STUDIO_REPEAT_DAYS (then None: the signal is noted).
+        the parent got one, or was itself made, in the last STUDIO_REPEAT_DAYS (then None: the
+        signal is noted; a new sequel's first rush of viewers is not a reason for another).
 
         A sequel is what the study calls cheap: an AI-originated script on the parent's world and
         virtual cast, storyboarded with AI, so an episode costs SEQUEL_COST_SHARE of a new one. Its
@@ -310,6 +314,7 @@ class World:
                       weight=cal.SEQUEL_WEIGHT, parent_title_id=parent.title_id, signal_id=signal_id,
                       name=title_name(title_id, parent.name))
         self.titles.append(title)
+        self.sequels[title.title_id] = self.now
         self._release(title, self.now + timedelta(seconds=30))
         return title
 

@@ -92,6 +92,7 @@ def test_the_studio_makes_one_sequel_per_title_a_week_and_keeps_the_ai_share():
             break
     first = world.answer_signal(world.titles[1].title_id, "sig-1")
     assert first is not None and world.answer_signal(world.titles[1].title_id, "sig-2") is None
+    assert world.answer_signal(first.title_id, "sig-on-the-sequel") is None          # in its first week
     for n in range(3, 12):                                     # a sequel for every other original
         world.answer_signal(world.titles[n].title_id, f"sig-{n}")
     ai = sum(t.origin == "ai" for t in world.titles) / len(world.titles)
@@ -100,6 +101,7 @@ def test_the_studio_makes_one_sequel_per_title_a_week_and_keeps_the_ai_share():
         if world.now > START + timedelta(days=7, hours=2):
             break
     assert world.answer_signal(world.titles[1].title_id, "sig-3") is not None
+    assert world.answer_signal(first.title_id, "sig-4") is not None
 
 
 def test_a_catalog_of_any_size_keeps_the_industry_mix_with_a_human_shot_title_besides_the_hit():

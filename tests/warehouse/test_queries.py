@@ -284,13 +284,15 @@ def test_study_catalog(db):
     _titles(db, [("tH", "human", "", [100_000.0, 100_000.0], 0.01), ("tA1", "ai", "", [50_000.0, 50_000.0], 0.01),
                  ("tA2", "ai", "", [40_000.0], 0.01), ("tS", "ai", "tA1", [12_500.0, 12_500.0], 0.01),
                  ("tM", "human", "", [4_700.0, 4_700.0], 0.01), ("tY", "hybrid", "", [30_000.0], 0.01)])
+    insert(db, "title_events", [{"title_id": "tN", "event_type": "script_created", "event_time": DAY0, "origin": "ai",
+                                 "parent_title_id": "tA2", "topic": "c"}])       # a sequel not launched yet
     insert(db, "title_metrics_1m_parts", [{"window_start": DAY0, "title_id": t, "user_id": "", "iap_revenue_usd": usd,
                                            **STAMP} for t, usd in (("tH", 50.0), ("tA1", 10.0), ("tS", 1.0))])
     insert(db, "episode_metrics_1m_parts", [{"window_start": DAY0, "title_id": "tA1", "episode": e,
                                              "paywalls_shown": n, "starts": 1, **STAMP}
                                             for e, n in ((3, 0), (6, 1), (7, 2))])
     [row] = query(db, "study_catalog")
-    assert row[:3] == (6, 0.5, 1) and close(row[3], 140_000 / 3) and row[4:] == (4700.0, "tH", 200_000.0, 5, 5, 6)
+    assert row[:3] == (7, 4 / 7, 2) and close(row[3], 140_000 / 3) and row[4:] == (4700.0, "tH", 200_000.0, 5, 5, 6)
 
 
 def test_study_marketing_share(db):
