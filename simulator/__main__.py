@@ -77,7 +77,7 @@ class Progress:
         self.shown = now
         elapsed = max(now - self.started, 1e-9)
         line = (f"{sent:,} messages, {sent / elapsed:,.0f}/s | simulated {sim_time:%Y-%m-%d %H:%M:%S}Z | "
-                f"derived titles {derived} | send errors {errors}")
+                f"sequels {derived} | send errors {errors}")
         print(("\r" + line) if self.tty else line, end="\n" if final or not self.tty else "", flush=True)
 
 

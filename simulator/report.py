@@ -28,12 +28,12 @@ def _seconds(text: str) -> int:
 
 def figures(events: Iterable[dict]) -> dict:
     """The report's figures over these events, by the definitions of warehouse/queries/study_*.sql."""
-    segment_of: dict[str, tuple] = {}                      # user → (gender, age_band, country), as the stream saw
+    segment_of: dict[str, tuple] = {}                      # user → (gender, age_band, country), the latest profile
     latest_profile: dict[str, tuple] = {}                  # user → (time, gender, age_band)
     revenue_by_country: dict[str, float] = defaultdict(float)
     revenue_by_title: dict[str, float] = defaultdict(float)
     spent_by_user: dict[str, float] = defaultdict(float)
-    payers: dict[str, tuple] = {}
+    payers: set = set()
     first_seen: dict[str, int] = {}
     paywall: set = set()
     first_purchase: dict[str, int] = {}
@@ -58,10 +58,9 @@ def figures(events: Iterable[dict]) -> dict:
         last = moment if last is None or moment > last else last
         user = e["user_id"]
         first_seen[user] = min(first_seen.get(user, moment), moment)
-        if etype == "user_profile":
+        if etype == "user_profile" and moment >= latest_profile.get(user, (-1,))[0]:
             segment_of[user] = (e["gender"], e["age_band"], e["country"])
-            if moment >= latest_profile.get(user, (-1,))[0]:
-                latest_profile[user] = (moment, e["gender"], e["age_band"])
+            latest_profile[user] = (moment, e["gender"], e["age_band"])
         elif etype == "teaser_impression":
             spend += e["cost_usd"]
         elif etype == "paywall_shown":
@@ -69,15 +68,16 @@ def figures(events: Iterable[dict]) -> dict:
             paywall_episodes.append(e["episode"])
         elif etype in ("purchase", "ad_impression"):
             usd = e.get("amount_usd", 0.0) + e.get("revenue_usd", 0.0)
-            segment = segment_of.get(user, ("unknown", "unknown", "ZZ"))
-            revenue_by_country[segment[2]] += usd
             revenue_by_title[e["title_id"]] += usd
             spent_by_user[user] += usd
             if etype == "purchase":
-                payers.setdefault(user, segment)
+                payers.add(user)
                 first_purchase[user] = min(first_purchase.get(user, moment), moment)
+    unknown = ("unknown", "unknown", "ZZ")
+    for user, usd in spent_by_user.items():            # each user's latest profile, as study_money.sql
+        revenue_by_country[segment_of.get(user, unknown)[2]] += usd
     total = sum(revenue_by_country.values())
-    women = sum(1 for g, a, _ in payers.values() if (g, a) in WOMEN_45PLUS)
+    women = sum(1 for u in payers if segment_of.get(u, unknown)[:2] in WOMEN_45PLUS)
     cohort = {u for u in paywall if first is not None and first_seen[u] < first + DAY_S}
     paid = {u for u in cohort if u in first_purchase and first_purchase[u] < first_seen[u] + 7 * DAY_S}
     in_women = {u for u in cohort if latest_profile.get(u, (0, "", ""))[1:] in WOMEN_45PLUS}

@@ -241,25 +241,20 @@ def _titles(db, specs: list[tuple]) -> None:
 
 
 def test_study_money(db):
-    insert(db, "segment_metrics_1m_parts", [
-        {"window_start": DAY0, "gender": "female", "age_band": "45-54", "country": "US", "user_id": "u1",
-         "payer": 1, "iap_revenue_usd": 20.0, **STAMP},
-        {"window_start": DAY0 + timedelta(days=1), "gender": "female", "age_band": "45-54", "country": "US",
-         "user_id": "u1", "payer": 1, "iap_revenue_usd": 10.0, **STAMP},           # the same payer, a day later
-        {"window_start": DAY0, "gender": "male", "age_band": "25-34", "country": "GB", "user_id": "u2", "payer": 1,
-         "iap_revenue_usd": 10.0, **STAMP},
-        {"window_start": DAY0, "gender": "female", "age_band": "55+", "country": "US", "user_id": "u3",
-         "viewer": 1, **STAMP}])
-    raw(db, [{"event_type": "user_profile", "user_id": "u1", "gender": "female", "age_band": "45-54",
-              "country": "US", "at": DAY0},
-             {"event_type": "user_profile", "user_id": "u2", "gender": "male", "age_band": "25-34", "country": "GB",
-              "at": DAY0},
-             {"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 20.0, "at": DAY0},
-             {"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 10.0, "at": DAY0},
-             {"event_type": "purchase", "user_id": "u2", "title_id": "t", "amount_usd": 10.0, "at": DAY0}])
+    profile = lambda u, g, a, c: {"event_type": "user_profile", "user_id": u, "gender": g, "age_band": a,  # noqa
+                                  "country": c, "at": DAY0}
+    raw(db, [{"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 20.0, "at": DAY0},
+             {"event_type": "purchase", "user_id": "u1", "title_id": "t", "amount_usd": 10.0,
+              "at": DAY0 + timedelta(days=1)},                  # the same payer a day later; before the profile:
+             profile("u1", "female", "45-54", "US"),            # the latest profile decides, whatever the order
+             profile("u2", "male", "25-34", "GB"), profile("u3", "female", "55+", "US"),
+             {"event_type": "purchase", "user_id": "u2", "title_id": "t", "amount_usd": 10.0, "at": DAY0},
+             {"event_type": "ad_impression", "user_id": "u3", "title_id": "t", "revenue_usd": 2.0, "at": DAY0},
+             {"event_type": "purchase", "user_id": "u4", "title_id": "t", "amount_usd": 8.0, "at": DAY0}])  # no profile
     [(us_share, women_share, payers, revenue, se)] = query(db, "study_money")
-    assert (us_share, women_share, payers, revenue) == (0.75, 0.5, 2, 40.0)
-    assert close(se, (2 * (30 * 0.25) ** 2) ** 0.5 / 40)          # u1: 30 × (1 − .75), u2: 10 × (0 − .75)
+    assert (payers, revenue) == (3, 50.0) and close(us_share, 32 / 50) and close(women_share, 1 / 3)
+    # users' revenue × (is US − share): u1 30 × .36, u2 10 × −.64, u3 2 × .36, u4 8 × −.64
+    assert close(se, ((30 * .36) ** 2 + (10 * .64) ** 2 + (2 * .36) ** 2 + (8 * .64) ** 2) ** 0.5 / 50)
 
 
 def test_study_paying_within_7_days(db):
