@@ -188,7 +188,8 @@ FROM (SELECT number + {{offset}} AS n, concat('sim7-', toString(10000000000 + n)
         f"'' AS signal_id, toUInt32(number % 62) AS episode, if(event_type = 'episode_released', 4000.0, 0) "
         f"AS production_cost_usd, toUInt8(number % 2) AS virtual_actors, 60 AS episodes_total, 5 AS free_episodes, "
         f"'drama.content' AS topic, toUInt32(0) AS partition, number AS offset, "
-        f"concat('Title ', toString(intDiv(number, 62))) AS title_name FROM numbers({{rows}})")
+        f"concat('Title ', toString(intDiv(number, 62))) AS title_name, 1.0 AS audience_scale "
+        f"FROM numbers({{rows}})")
     title_counters = title.replace("{user}", "''").replace("{counters}", counters(TITLE_COUNTERS, False))
     title_viewers = title.replace("{user}", _user(40)).replace("{counters}", counters(TITLE_COUNTERS, True))
     segment_money = ("'' AS user_id, 0 AS viewer, 0 AS payer, rand(41) % 5 AS purchases, "
