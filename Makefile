@@ -5,7 +5,7 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check bench up down status logs install clean help migrate
+.PHONY: demo test check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -13,6 +13,7 @@ help:
 	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
 	@echo "make up | down | status | logs    the native stack (python -m launcher ...)"
 	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
+	@echo "make dashboards  the five dashboards, the viewer role and the alerts into Superset (make up runs it too)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is missing: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -32,8 +33,22 @@ up: install
 migrate: install
 	$(PY) -m warehouse.migrate
 
-test: install
+# Idempotent: objects are updated in place (dashboards/provision.py). Needs `make up`.
+dashboards: install
+	$(PY) -m dashboards.provision
+
+test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests' Chromium and ChromeDriver, from Debian (tests/dashboards/test_browser.py).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "Chromium is missing: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"; exit 1; fi; \
+	  echo "installing Debian's chromium and chromium-driver (once)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver >/dev/null; \
+	fi
 
 # Seconds, no services: each step runs even if one before failed; the exit code is non-zero if any did.
 check: install

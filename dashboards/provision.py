@@ -1,49 +1,85 @@
-"""Import dashboards/assets/ into Superset (idempotent: objects are updated in place by UUID).
+"""`make dashboards`: the five dashboards (dashboards/screens.py) into Superset, idempotently.
 
-The assets are Superset's own export format (YAML linked by UUID). The database file is a
-template: its SQLAlchemy URI, which may carry a password, is filled from infra/settings.py at
-import time and never committed. To change a chart, edit it in Superset, export the dashboard
-(`GET /api/v1/dashboard/export/`) and copy the YAML back here.
+    python -m dashboards.provision
+
+Renders Superset's import format from the code (dashboards/layout.py) into
+.state/superset/assets[-<namespace>]/, with each dataset's columns read from the warehouse and the
+database URI (which carries a password) filled from infra/settings.py, never committed; imports
+it with `superset import-directory --overwrite` (objects are updated in place by UUID); then
+points each chart's saved query at its dataset, sets up the viewer role and provisions the
+alerts (dashboards/superset_setup.py, run with Superset's own Python).
+
+A namespace (DRAMA_NAMESPACE, as tests use) gets its own copy, on its own database: UUIDs, slugs
+and titles carry the namespace, so tests never touch the demo's dashboards or data.
 """
 from __future__ import annotations
 
+import json
 import shutil
-import string
 import sys
 from pathlib import Path
 
+from dashboards import screens
+from dashboards.layout import object_uuid, render
 from infra.process import run
 from infra.services import Superset
 from infra.settings import Settings, load
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+SETUP = Path(__file__).with_name("superset_setup.py")
 
 
-def render_assets(settings: Settings, target: Path) -> Path:
-    """Copy the assets to target with the database URI filled in."""
+def dataset_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    """Each dataset's result columns and their ClickHouse types, as the warehouse returns them."""
+    from warehouse.client import connect
+
+    client = connect(settings)
+    try:
+        found = {}
+        for dashboard in screens.ALL:
+            for chart in dashboard.charts:
+                if chart.dataset.name not in found:
+                    _, types = client.execute(f"SELECT * FROM ({chart.dataset.sql}) LIMIT 0", with_column_types=True)
+                    found[chart.dataset.name] = types
+        return found
+    finally:
+        client.disconnect()
+
+
+def render_assets(settings: Settings, target: Path, columns: dict[str, list[tuple[str, str]]] | None = None) -> Path:
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(ASSETS, target)
-    for path in (target / "databases").glob("*.yaml"):
-        path.write_text(string.Template(path.read_text()).substitute(SQLALCHEMY_URI=settings.clickhouse_sqlalchemy_uri))
-        path.chmod(0o600)
-    return target
+    return render(screens.ALL, target, namespace=settings.namespace, database=settings.clickhouse_db,
+                  sqlalchemy_uri=settings.clickhouse_sqlalchemy_uri,
+                  columns=columns if columns is not None else dataset_columns(settings))
 
 
-def chart_uuids() -> list[str]:
-    import yaml
-    return [yaml.safe_load(path.read_text())["uuid"] for path in sorted((ASSETS / "charts").glob("*.yaml"))]
+def plan(settings: Settings) -> dict:
+    """What superset_setup.py does after the import: the charts to relink, the dashboards the viewer
+    role sees, and the alerts (dashboards/alerts.py)."""
+    from dashboards import alerts
+
+    return {"charts": [object_uuid(settings.namespace, "chart", c.key) for d in screens.ALL for c in d.charts],
+            "dashboards": [object_uuid(settings.namespace, "dashboard", d.slug) for d in screens.ALL],
+            "database": settings.clickhouse_db,
+            "alerts": alerts.definitions(settings)}
 
 
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
-    rendered = render_assets(settings, settings.state_dir / "superset" / "assets")
+    name = "assets" + (f"-{settings.namespace}" if settings.namespace else "")
+    rendered = render_assets(settings, superset.home / name)
+    for path in (rendered / "databases").glob("*.yaml"):
+        path.chmod(0o600)
     run(superset.cli("import-directory", "--overwrite", str(rendered)), "importing dashboards into Superset",
-        superset.log, env=superset.env(), fix="The assets under dashboards/assets/ may be malformed.")
+        superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
+    steps = superset.home / f"{name}.plan.json"
+    steps.write_text(json.dumps(plan(settings)))
+    steps.chmod(0o600)
     python = superset.venv / "bin" / "python"
-    run([str(python) if python.exists() else "python", str(Path(__file__).with_name("relink.py")), *chart_uuids()],
-        "relinking the charts' saved queries", superset.log, env=superset.env())
-    return f"dashboards: imported into {settings.superset_url}/superset/dashboard/drama-loop/"
+    run([str(python) if python.exists() else "python", str(SETUP), str(steps)],
+        "relinking charts, the viewer role and the alerts", superset.log, env=superset.env())
+    slug = screens.LOOP_HEALTH.slug + (f"-{settings.namespace}" if settings.namespace else "")
+    return f"dashboards: {len(screens.ALL)} imported; Loop health at {settings.superset_url}/superset/dashboard/{slug}/"
 
 
 if __name__ == "__main__":

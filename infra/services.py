@@ -252,17 +252,24 @@ class Superset(Service):
         return [(self.settings.superset_host, self.settings.superset_port)]
 
     def env(self) -> dict[str, str]:
+        s = self.settings
         return {"SUPERSET_CONFIG_PATH": str(INFRA / "superset" / "superset_config.py"),
-                "DRAMA_STATE_DIR": str(self.settings.state_dir), "PYTHONPATH": str(ROOT),
-                "SUPERSET_LOAD_EXAMPLES": "no"}
+                "DRAMA_STATE_DIR": str(s.state_dir), "PYTHONPATH": str(ROOT), "SUPERSET_LOAD_EXAMPLES": "no",
+                "REDIS_HOST": s.redis_host, "REDIS_PORT": str(s.redis_port), "SUPERSET_HOST": s.superset_host,
+                "SUPERSET_PORT": str(s.superset_port), "SUPERSET_ADMIN_USER": s.superset_admin_user}
 
     def cli(self, *args: str) -> list[str]:
         """Superset's CLI from the project's venv, or the one on PATH (in the Superset image)."""
         own = self.venv / "bin" / "superset"
         return [str(own) if own.exists() else (shutil.which("superset") or str(own)), *args]
 
+    def requirements_digest(self) -> str:
+        return hashlib.sha256((INFRA / "superset" / "requirements.txt").read_bytes()).hexdigest()[:16]
+
     def installed(self) -> bool:
-        return (self.home / "installed").exists()
+        """Installed from the current infra/superset/requirements.txt (a changed pin installs again)."""
+        marker = self.home / "installed"
+        return marker.exists() and marker.read_text().strip() == self.requirements_digest()
 
     def install(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -277,8 +284,10 @@ class Superset(Service):
             secret.chmod(0o600)
         password_file = self.home / "admin_password"
         password = os.environ.get("SUPERSET_ADMIN_PASSWORD", "")
-        if not password:
-            password = password_file.read_text().strip() if password_file.exists() else secrets.token_urlsafe(12)
+        if not password and password_file.exists():
+            password = password_file.read_text().strip()
+        elif not password:
+            password = secrets.token_urlsafe(12)
             password_file.write_text(password)
             password_file.chmod(0o600)
             print(f"superset: generated admin password (kept in {password_file}): {password}", flush=True)
@@ -287,7 +296,7 @@ class Superset(Service):
                      "--lastname", "Admin", "--email", "admin@localhost", "--password", password),
             "creating Superset's admin user", self.log, env=self.env())
         run(self.cli("init"), "initialising Superset's roles", self.log, env=self.env())
-        (self.home / "installed").write_text("ok\n")
+        (self.home / "installed").write_text(self.requirements_digest() + "\n")
 
     def argv(self):
         s = self.settings
@@ -296,6 +305,84 @@ class Superset(Service):
 
     def healthy(self) -> bool:
         return http_ok(f"{self.settings.superset_url}/health", "OK")
+
+
+class Redis(Service):
+    """Debian's redis-server: Superset's Celery broker and its cache (infra/superset/superset_config.py).
+    Nothing in it needs to outlive a restart, so it keeps no snapshot."""
+    name = "redis"
+
+    def ports(self):
+        return [(self.settings.redis_host, self.settings.redis_port)]
+
+    def binary(self) -> str | None:
+        return shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists()
+                                                else None)
+
+    def installed(self) -> bool:
+        return self.binary() is not None
+
+    def install(self) -> None:
+        fix = "Install it by hand (`apt-get install redis-server`) and run `make up` again."
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise ServiceError(f"redis: no redis-server found and apt-get is not usable here. {fix}")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-q"], "apt-get update", self.log, env=env, fix=fix)
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"],
+            "installing redis-server", self.log, env=env, fix=fix)
+
+    def prepare(self) -> None:
+        (self.settings.state_dir / "redis").mkdir(parents=True, exist_ok=True)
+
+    def argv(self):
+        s = self.settings
+        return [self.binary(), "--bind", s.redis_host, "--port", str(s.redis_port), "--protected-mode", "yes",
+                "--dir", str(s.state_dir / "redis"), "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--maxmemory", "512mb", "--maxmemory-policy", "allkeys-lru"]
+
+
+class SupersetCelery(Superset):
+    """Superset's Celery processes (Alerts & Reports): same venv, configuration and environment."""
+    start_timeout = 60.0
+
+    def installed(self) -> bool:
+        return (self.venv / "bin" / "celery").exists()
+
+    def install(self) -> None:
+        raise ServiceError(f"{self.name}: Superset is not installed; start the superset service first (`make up`).")
+
+    def ports(self):
+        return []
+
+    def healthy(self) -> bool:
+        return self.pid() is not None
+
+    def address(self) -> str:
+        return f"-> redis {self.settings.redis_host}:{self.settings.redis_port}"
+
+    def celery(self, *args: str) -> list[str]:
+        return [str(self.venv / "bin" / "celery"), "--app=superset.tasks.celery_app:app", *args]
+
+
+class SupersetWorker(SupersetCelery):
+    """Runs the alerts' queries and sends their notifications."""
+    name = "superset-worker"
+
+    def argv(self):
+        return self.celery("worker", "--pool=prefork", "--concurrency=2", "-O", "fair", "--loglevel=INFO",
+                           f"--hostname=drama-{self.settings.superset_port}@%h")
+
+
+class SupersetBeat(SupersetCelery):
+    """Schedules the alerts: reports.scheduler every minute."""
+    name = "superset-beat"
+
+    def argv(self):
+        return self.celery("beat", "--loglevel=INFO", f"--schedule={self.home / 'celerybeat-schedule'}",
+                           f"--pidfile={self.home / 'celerybeat.pid'}")
+
+    def prepare(self) -> None:
+        (self.home / "celerybeat.pid").unlink(missing_ok=True)   # a beat killed hard leaves it behind
 
 
 class App(Service):
@@ -393,5 +480,5 @@ class Maintainer(App):
         return f"every {self.settings.maintain_every_s}s -> {self.settings.clickhouse_db}"
 
 
-STACK = (ClickHouse, Kafka, Superset)
+STACK = (ClickHouse, Kafka, Redis, Superset, SupersetWorker, SupersetBeat)
 APPS = (Maintainer, Worker, Collector, Simulator)

@@ -45,6 +45,13 @@ ENV = {
     "SUPERSET_ADMIN_USER": "admin",
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
+    # Redis (Debian's redis-server): Superset's Celery broker for Alerts & Reports, and its results
+    # and chart-data cache, so many open dashboards refreshing every 10 s do not each hit ClickHouse.
+    "REDIS_HOST": "127.0.0.1",
+    "REDIS_PORT": "6379",
+    # Where the alerts (dashboards/alerts.py) post. Empty: they are provisioned inactive.
+    # Superset accepts https only, except to a receiver on loopback (http://127.0.0.1:...).
+    "DRAMA_ALERT_WEBHOOK_URL": "",
     "WORKER_WEB_PORT": "6066",
     # Days of minute-level parts (the *_parts tables) kept; rollups and events_raw are kept whole.
     "DRAMA_PARTS_RETENTION_DAYS": "7",
@@ -119,6 +126,9 @@ class Settings:
     superset_host: str = _str("SUPERSET_HOST")
     superset_port: int = _int("SUPERSET_PORT")
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
+    redis_host: str = _str("REDIS_HOST")
+    redis_port: int = _int("REDIS_PORT")
+    alert_webhook_url: str = _str("DRAMA_ALERT_WEBHOOK_URL")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
     parts_retention_days: int = _int("DRAMA_PARTS_RETENTION_DAYS")
@@ -197,7 +207,12 @@ class Settings:
 
     @property
     def clickhouse_sqlalchemy_uri(self) -> str:
-        """Superset's connection: the read-only analyst."""
+        """Superset's connection: the read-only analyst. A namespace's database (tests, benchmarks)
+        comes and goes with the admin, and the analyst's grant names the project's database only,
+        so a namespace's dashboards read it as the admin."""
+        if self.namespace:
+            return (f"clickhouse+native://{self.clickhouse_user}:{self.clickhouse_password}"
+                    f"@{self.clickhouse_host}:{self.clickhouse_port}/{self.clickhouse_db}")
         return (f"clickhouse+native://{self.clickhouse_analyst_user}:{self.clickhouse_analyst_password}"
                 f"@{self.clickhouse_host}:{self.clickhouse_port}/{self.clickhouse_db}")
 

@@ -36,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
             bring_up(settings, apps=(services.Maintainer,), report=report)
         elif args.command == "demo":
             bring_up(settings, apps=services.APPS, report=report)
+            alerts = settings.alert_webhook_url or "inactive (set DRAMA_ALERT_WEBHOOK_URL, then make dashboards)"
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
-                  f"  Superset:  {settings.superset_url}/superset/dashboard/drama-loop/\n"
+                  f"  Superset:  {settings.superset_url}/superset/dashboard/loop-health/ (4 more under Dashboards)\n"
                   f"  login:     {settings.superset_admin_user} / {settings.superset_admin_password}\n"
+                  f"  alerts:    {alerts}\n"
                   f"  SQL:       clickhouse-client --port {settings.clickhouse_port} -d {settings.clickhouse_db}\n"
                   f"  HTTP in:   POST http://{settings.collector_host}:{settings.collector_port}/v1/events\n"
                   f"  stop:      make down")

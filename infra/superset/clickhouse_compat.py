@@ -1,4 +1,4 @@
-"""Two patches that let Superset 6's generated SQL run on ClickHouse 18.16 (Debian's package).
+"""Three patches that let Superset 6's generated SQL run on ClickHouse 18.16 (Debian's package).
 
 1. sqlglot renders `toStartOfHour(x)` and its siblings as `dateTrunc('HOUR', x)`; 18.16 has no
    `dateTrunc` (it arrived in ClickHouse 20.x). We render the toStartOf* function instead,
@@ -8,6 +8,8 @@
    suffix on the native (clickhouse+native) engine spec; Superset maps the result columns
    back to their labels, so charts are unchanged. Current servers (docker-compose) use the
    same dialect; the suffix does no harm there.
+3. sqlglot writes a join's strictness after its side (`LEFT ANY JOIN`); 18.16 parses only
+   `ANY LEFT JOIN` (current servers take both). We put the strictness first.
 
 Applied from superset_config.py; set CLICKHOUSE_COMPAT=off to run Superset unpatched.
 """
@@ -31,6 +33,16 @@ def _timestamp_trunc(original):
     return render
 
 
+def _join(original):
+    def render(self, expression):
+        sql = original(self, expression)
+        side, kind = (expression.side or "").upper(), (expression.kind or "").upper()
+        if side and kind in ("ANY", "ALL", "ASOF", "SEMI", "ANTI"):
+            sql = sql.replace(f"{side} {kind} JOIN", f"{kind} {side} JOIN", 1)
+        return sql
+    return render
+
+
 def apply() -> None:
     if os.environ.get("CLICKHOUSE_COMPAT", "on") == "off":
         return
@@ -39,6 +51,7 @@ def apply() -> None:
 
     transforms = ClickHouse.Generator.TRANSFORMS
     transforms[exp.TimestampTrunc] = _timestamp_trunc(transforms[exp.TimestampTrunc])
+    ClickHouse.Generator.join_sql = _join(ClickHouse.Generator.join_sql)
 
     from superset.db_engine_specs.base import BaseEngineSpec
     from superset.db_engine_specs.clickhouse import ClickHouseConnectEngineSpec, ClickHouseEngineSpec

@@ -2,10 +2,15 @@
 
 Metadata in SQLite under the state directory; SECRET_KEY generated per install into
 .state/superset/secret_key (never committed); loopback only (set by the launcher's bind).
+Redis (the launcher's `redis` service) is the Celery broker of Alerts & Reports and the cache of
+chart data and results; Talisman sends a content security policy that allows nothing off the host.
 """
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
+
+from celery.schedules import crontab
 
 _STATE = Path(os.environ.get("DRAMA_STATE_DIR", Path(__file__).resolve().parents[2] / ".state"))
 _HOME = _STATE / "superset"
@@ -18,8 +23,27 @@ if not SECRET_KEY:
 SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", f"sqlite:///{_HOME / 'superset.db'}")
 DATA_DIR = str(_HOME)
 
-# No external calls from an offline machine; no CSP noise on loopback.
-TALISMAN_ENABLED = False
+# Superset's own policy without the third-party hosts (maps, telemetry, fonts): nothing off the host.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+        "frame-ancestors": ["'self'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+CONTENT_SECURITY_POLICY_WARNING = False
+SCARF_ANALYTICS = False
 WTF_CSRF_ENABLED = True
 # The REST API is used with a bearer token by provisioning scripts and tests.
 WTF_CSRF_EXEMPT_LIST = [
@@ -29,6 +53,56 @@ WTF_CSRF_EXEMPT_LIST = [
     "superset.dashboards.api.cache_dashboard_screenshot",
 ]
 ROW_LIMIT = 50000
+
+# --- Alerts & Reports, with Celery on Redis ---------------------------------------------------
+FEATURE_FLAGS = {"ALERT_REPORTS": True, "ALERT_REPORT_WEBHOOK": True}
+_REDIS = f"redis://{os.environ.get('REDIS_HOST', '127.0.0.1')}:{os.environ.get('REDIS_PORT', '6379')}"
+DRAMA_ADMIN_USER = os.environ.get("SUPERSET_ADMIN_USER", "admin")
+
+
+class CeleryConfig:
+    broker_url = f"{_REDIS}/0"
+    result_backend = f"{_REDIS}/1"
+    imports = ("superset.sql_lab", "superset.tasks.scheduler")
+    worker_prefetch_multiplier = 1
+    task_acks_late = False
+    beat_schedule = {
+        "reports.scheduler": {"task": "reports.scheduler", "schedule": crontab(minute="*", hour="*"),
+                              "options": {"expires": 600}},
+        "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
+    }
+
+
+CELERY_CONFIG = CeleryConfig
+ALERT_REPORTS_EXECUTORS = ["owner"]
+ALERT_REPORTS_NOTIFICATION_DRY_RUN = False
+# Superset's own check allows https only; the provisioned alerts also go to a receiver on this
+# machine over http (a local relay, or the tests'), and dashboards/alerts.py refuses any other
+# http URL, so the check moves there.
+ALERT_REPORTS_WEBHOOK_HTTPS_ONLY = False
+WEBDRIVER_BASEURL = f"http://{os.environ.get('SUPERSET_HOST', '127.0.0.1')}:{os.environ.get('SUPERSET_PORT', '8088')}/"
+WEBDRIVER_BASEURL_USER_FRIENDLY = WEBDRIVER_BASEURL
+
+# Chart data cached 10 s (Loop health refreshes every 10 s: many open screens share one query),
+# metadata 5 minutes; Explore's and the filters' state in Redis too.
+def _cache(prefix: str, seconds: int, db: int) -> dict:
+    return {"CACHE_TYPE": "RedisCache", "CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": f"drama_{prefix}_",
+            "CACHE_REDIS_URL": f"{_REDIS}/{db}"}
+
+
+CACHE_CONFIG = _cache("meta", 300, 2)
+DATA_CACHE_CONFIG = _cache("data", 10, 3)
+FILTER_STATE_CACHE_CONFIG = {**_cache("filter", 86400, 4), "REFRESH_TIMEOUT_ON_RETRIEVAL": True}
+EXPLORE_FORM_DATA_CACHE_CONFIG = {**_cache("explore", 86400, 4), "REFRESH_TIMEOUT_ON_RETRIEVAL": True}
+RESULTS_BACKEND_USE_MSGPACK = True
+try:
+    from flask_caching.backends.rediscache import RedisCache
+
+    RESULTS_BACKEND = RedisCache(host=os.environ.get("REDIS_HOST", "127.0.0.1"),
+                                 port=int(os.environ.get("REDIS_PORT", "6379")), db=5, key_prefix="drama_results_",
+                                 default_timeout=int(timedelta(days=1).total_seconds()))
+except ImportError:  # the redis client comes with Superset; without it, no results backend
+    RESULTS_BACKEND = None
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clickhouse_compat  # noqa: E402  (patches for ClickHouse 18.16; see that module)

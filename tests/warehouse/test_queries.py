@@ -66,6 +66,7 @@ def test_dropoff_and_pay_through(db):
     rows = {r[1]: r for r in query(db, "dropoff_and_pay_through")}
     assert rows[2][6] == 0.5 and rows[1][7] == 0.8           # reach of episode 2; completion of episode 1
     assert rows[6][8] == 0.25 and rows[1][8] is None          # pay-through where the paywall was shown
+    assert {r[9] for r in rows.values()} == {"tA"}            # no script_created: the id stands in
 
 
 def test_unlock_funnel(db):
@@ -83,7 +84,7 @@ def test_unlocks_by_method_and_coins(db):
                                            "unlocks_rewarded_ad": 1, "coins_spent": 120, **STAMP}])
     raw(db, [{"event_type": "purchase", "user_id": "u1", "title_id": "tA", "coins": 1100, "amount_usd": 9.99,
               "at": DAY0}])
-    assert query(db, "unlocks_by_method") == [(DAY0.date(), 2, 0, 1, 120, 1100)]
+    assert query(db, "unlocks_by_method") == [(DAY0.date(), 2, 0, 1, 120, 1100, DAY0.replace(hour=0, minute=0))]
 
 
 def test_retention_by_cohort_and_channel(db):
@@ -158,7 +159,8 @@ def test_recreate_loop_cycle_times_and_revenue_against_the_parent(db):
         {"window_start": DAY0, "title_id": "tA", "user_id": "", "iap_revenue_usd": 500.0, **STAMP},
         {"window_start": DAY0, "title_id": "tB", "user_id": "", "iap_revenue_usd": 100.0, **STAMP}])
     [row] = query(db, "recreate_loop")
-    assert row[:6] == ("tB", "tA", "s1", 600.0, 1200.0, 100.0) and row[6:] == (100.0, 500.0, 0.2), row
+    assert row[:6] == ("tB", "tA", "s1", 600.0, 1200.0, 100.0) and row[6:9] == (100.0, 500.0, 0.2), row
+    assert row[9:] == ("tB", "tA"), row   # no title_name sent: the ids stand in
 
 
 def test_rejects_last_hour(db):
@@ -320,6 +322,88 @@ def test_study_hit_lifetime(db):
              profile("u2", base + timedelta(days=365))])        # a day whose newcomers the hit earned nothing from
     assert query(db, "study_hit_lifetime") == [(0, 10.0, 1000.0, 0.5, "tH"), (1, 4.0, 1000.0, 0.5, "tH"),
                                                (365, 0.0, 0.0, 0.0, "")]
+
+
+def script(title: str, name: str = "", parent: str = "", at: datetime = DAY0, **extra) -> dict:
+    return {"title_id": title, "event_type": "script_created", "event_time": at, "title_name": name, "topic": "c",
+            "trope": "revenge", "origin": "ai", "adaptation": "native", "parent_title_id": parent,
+            "audience_scale": 1.0, **extra}
+
+
+def test_live_titles_1m_names_titles_and_folds_all_but_the_top_8_into_others(db):
+    insert(db, "title_events", [script("t0", "The Heiress")])
+    minute = NOW.replace(second=0) - timedelta(minutes=5)
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": minute, "title_id": f"t{n}", "user_id": "", "episode_starts": 20 - n, **STAMP}
+        for n in range(10)] + [
+        {"window_start": minute - timedelta(hours=25), "title_id": "t0", "user_id": "", "episode_starts": 5, **STAMP}])
+    rows = query(db, "live_titles_1m")
+    assert sorted((r[1], r[2], r[3], r[6], r[13]) for r in rows) == sorted(
+        [("t0", "The Heiress", "revenge", "The Heiress", 20)]
+        + [(f"t{n}", f"t{n}", "unknown", f"t{n}", 20 - n) for n in range(1, 8)]    # no script_created: the id
+        + [("t8", "t8", "unknown", "others", 12), ("t9", "t9", "unknown", "others", 11)])   # 24 h and older: out
+
+
+def test_titles_1d_days_since_launch_and_lineage(db):
+    launched = (NOW - timedelta(days=2)).replace(hour=6, minute=0, second=0)
+    insert(db, "title_events", [script("tA", "The Heiress"), script("tB", parent="tA"),
+                                {"title_id": "tA", "event_type": "title_launched", "event_time": launched,
+                                 "topic": "c"}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": launched + timedelta(hours=1), "title_id": "tA", "user_id": "", "episode_starts": 3, **STAMP},
+        {"window_start": NOW, "title_id": "tA", "user_id": "", "episode_starts": 4, **STAMP},
+        {"window_start": NOW, "title_id": "tB", "user_id": "", "episode_starts": 1, **STAMP}])
+    rows = sorted((r[1], r[2], r[6], r[7], r[14]) for r in query(db, "titles_1d"))
+    assert rows == [("tA", "The Heiress", "original", 0, 3), ("tA", "The Heiress", "original", 2, 4),
+                    ("tB", "tB", "derived", None, 1)]
+
+
+def test_pipeline_1m_and_rejects_24h_keep_the_last_day(db):
+    insert(db, "pipeline_health_1m_parts", [
+        {"window_start": NOW.replace(second=0), "events_in": 10, "rejected": 1, "max_event_lag_s": 2.5, **STAMP},
+        {"window_start": NOW.replace(second=0) - timedelta(days=2), "events_in": 7, **STAMP}])
+    assert [r[1:6] + r[6:] for r in query(db, "pipeline_1m")] == [(10, 0, 0, 1, 0, 2.5)]
+    db.execute("INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw, rejected_at) VALUES",
+               [("drama.ads", 0, 1, "not_json", "x", "?", NOW), ("drama.ads", 0, 2, "not_json", "x", "?",
+                                                                  NOW - timedelta(days=2))])
+    assert [r[1:3] for r in query(db, "rejects_24h")] == [("drama.ads", "not_json")]
+
+
+def test_freshness_is_the_age_of_the_newest_event(db):
+    assert query(db, "freshness")[0][1] == 3600                # nothing in the last hour
+    raw(db, [{"event_type": "like", "user_id": "u1", "title_id": "tA", "at": NOW - timedelta(seconds=40)},
+             {"event_type": "like", "user_id": "u1", "title_id": "tA", "at": NOW - timedelta(seconds=400)}])
+    (checked_at, freshness), = query(db, "freshness")
+    assert 40 <= freshness <= 40 + (checked_at - NOW).total_seconds() + 1
+
+
+def test_signals_named(db):
+    insert(db, "title_events", [script("tA", "The Heiress")])
+    insert(db, "recreate_signals_log", [{"signal_id": "s1", "title_id": "tA", "trope": "x", "score": 30.0,
+                                         "reason": "surge", "emitted_at": NOW, "window_start": NOW,
+                                         "window_end": NOW}])
+    assert [r[:6] for r in query(db, "signals_named")] == [("s1", "tA", "The Heiress", "revenge", 30.0, "surge")]
+
+
+def test_distribution_1d(db):
+    def ev(etype, **extra):
+        return {"event_type": etype, "user_id": "u1", "title_id": "tA", "at": NOW - timedelta(hours=1),
+                "channel": "tiktok", "campaign_id": "c1", **extra}
+    raw(db, [ev("teaser_impression", cost_usd=0.5), ev("teaser_impression", cost_usd=0.25),
+             ev("teaser_view", watch_ms=3000), ev("teaser_view", watch_ms=2999), ev("teaser_click"), ev("install"),
+             {**ev("install"), "at": NOW - timedelta(days=100)}])       # older than 90 days
+    assert [r[1:] for r in query(db, "distribution_1d")] == [("app", "tiktok", "c1", 2, 1, 1, 1, 0.75)]
+
+
+def test_titles_catalog_lineage_and_parent_name(db):
+    insert(db, "title_events", [script("tA", "The Heiress"), script("tB", parent="tA")] + [
+        {"title_id": title, "event_type": "episode_released", "event_time": DAY0, "episode": 1,
+         "production_cost_usd": cost, "topic": "c"} for title, cost in (("tA", 1000.0), ("tB", 200.0))])
+    insert(db, "title_metrics_1m_parts", [{"window_start": NOW, "title_id": "tA", "user_id": "",
+                                           "iap_revenue_usd": 50.0, **STAMP}])
+    rows = sorted(query(db, "titles_catalog"))
+    assert [(r[0], r[1], r[5], r[7], r[11], r[12]) for r in rows] == [
+        ("tA", "The Heiress", "original", "", 1000.0, 50.0), ("tB", "tB", "derived", "The Heiress", 200.0, 0.0)]
 
 
 def test_every_query_file_has_a_test_here():

@@ -1,5 +1,7 @@
 -- Unlocks by method and the coin economy, per day: coins spent on unlocks, coins bought.
-SELECT day, unlocks_coins, unlocks_subscription, unlocks_rewarded_ad, coins_spent, coins_bought
+-- window_start: the day as a DateTime (its midnight, UTC), which dashboards filter on.
+SELECT day, unlocks_coins, unlocks_subscription, unlocks_rewarded_ad, coins_spent, coins_bought,
+       toDateTime(day) AS window_start
 FROM
 (
     SELECT toDate(window_start) AS day, sumMerge(unlocks_coins) AS unlocks_coins,

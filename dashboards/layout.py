@@ -1,0 +1,253 @@
+"""Charts and dashboards as data, and their rendering into Superset's import format.
+
+`render(...)` writes the folder `superset import-directory` reads: metadata.yaml, databases/,
+datasets/, charts/, dashboards/, linked by UUID. UUIDs derive from the namespace and each object's
+key, so a second import updates the same objects in place, and a test namespace gets its own.
+Each chart also renders as the SQL that reproduces its numbers on the warehouse (`chart_sql`),
+which dashboards/README.md lists and a test holds equal to Superset's chart data API.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from dashboards.datasets import Dataset
+
+NAMESPACE_UUID = uuid.UUID("5b1f6c3e-8f0a-4a57-9c55-7d3a6a2f1e10")
+
+# Native filters: (column, label). A dashboard gets each one that a dataset on it has.
+FILTER_COLUMNS = (("app_id", "App"), ("title_name", "Title"), ("trope", "Trope"), ("channel", "Channel"),
+                  ("gender", "Gender"), ("age_band", "Age band"), ("country", "Country"))
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str                       # unique across dashboards; the chart's UUID derives from it
+    title: str
+    dataset: Dataset
+    viz: str                       # line, bar, stacked, number, table, pie, raw
+    metrics: tuple[str, ...]
+    groupby: tuple[str, ...] = ()
+    x_axis: str | None = None      # a non-temporal x axis (line and bar); default: the time column
+    width: int = 4
+    series_limit: int = 0          # top N series by the first metric
+    row_limit: int = 1000
+    columns: tuple[str, ...] = ()  # raw tables: the columns shown
+    order_by: str | None = None    # raw tables: newest first on this column
+    where: str = ""                # a fixed condition in SQL on the dataset's columns
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    slug: str
+    title: str
+    rows: tuple[tuple[Chart, ...], ...]
+    time_range: str = 'DATEADD(DATETIME("now"), -7, day) : now'
+    grain: str = "P1D"
+    refresh_s: int = 0
+    description: str = ""
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [chart for row in self.rows for chart in row]
+
+
+def object_uuid(namespace: str, kind: str, key: str) -> str:
+    return str(uuid.uuid5(NAMESPACE_UUID, f"{namespace}/{kind}/{key}"))
+
+
+def suffix(namespace: str) -> str:
+    return f" [{namespace}]" if namespace else ""
+
+
+def temporal(chart: Chart) -> bool:
+    return chart.dataset.time_column is not None and chart.viz not in ("pie",)
+
+
+VIZ = {"line": "echarts_timeseries_line", "bar": "echarts_timeseries_bar", "stacked": "echarts_timeseries_bar",
+       "number": "big_number_total", "table": "table", "raw": "table", "pie": "pie"}
+
+
+def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
+    """The chart's form data (Superset's `params`), as the Explore view would save it."""
+    time_column = chart.dataset.time_column
+    filters = [{"clause": "WHERE", "subject": time_column, "operator": "TEMPORAL_RANGE",
+                "comparator": dashboard.time_range, "expressionType": "SIMPLE"}] if time_column else []
+    if chart.where:
+        filters.append({"clause": "WHERE", "expressionType": "SQL", "sqlExpression": chart.where})
+    params: dict = {"viz_type": VIZ[chart.viz], "datasource": "0__table", "adhoc_filters": filters,
+                    "row_limit": chart.row_limit, "time_range": dashboard.time_range if time_column else "No filter"}
+    if chart.viz in ("line", "bar", "stacked"):
+        params.update(x_axis=chart.x_axis or time_column, metrics=list(chart.metrics), groupby=list(chart.groupby),
+                      show_legend=True, rich_tooltip=True, truncate_metric=True)
+        if not chart.x_axis:
+            params["time_grain_sqla"] = dashboard.grain
+        else:
+            params["x_axis_sort_asc"] = True
+            params["xAxisForceCategorical"] = True
+        if chart.series_limit:
+            params.update(series_limit=chart.series_limit, series_limit_metric=chart.metrics[0])
+        if chart.viz == "stacked":
+            params["stack"] = "Stack"
+    elif chart.viz == "number":
+        params.update(metric=chart.metrics[0], header_font_size=0.4, subheader_font_size=0.15)
+    elif chart.viz == "pie":
+        params.update(metric=chart.metrics[0], groupby=list(chart.groupby), show_labels=True, show_legend=True)
+    elif chart.viz == "table":
+        params.update(query_mode="aggregate", groupby=list(chart.groupby), metrics=list(chart.metrics),
+                      order_desc=True, timeseries_limit_metric=chart.metrics[0])
+    elif chart.viz == "raw":
+        params.update(query_mode="raw", all_columns=list(chart.columns),
+                      order_by_cols=[json.dumps([chart.order_by, False])] if chart.order_by else [])
+    return params
+
+
+def chart_sql(chart: Chart, dashboard: Dashboard) -> str:
+    """SQL on the warehouse that gives the chart's numbers: the dataset's documented query,
+    the dashboard's default time range, the chart's grouping and metrics."""
+    dataset = chart.dataset
+    conditions = [f"{dataset.time_column} >= {SQL_RANGES[dashboard.time_range]}"] if dataset.time_column else []
+    conditions += [f"({chart.where})"] if chart.where else []
+    where = f"\nWHERE {' AND '.join(conditions)}" if conditions else ""
+    if chart.viz == "raw":
+        order = f"\nORDER BY {chart.order_by} DESC" if chart.order_by else ""
+        return (f"SELECT {', '.join(chart.columns)}\nFROM ({_indent(dataset.sql)}\n) AS q{where}{order}"
+                f"\nLIMIT {chart.row_limit}")
+    keys: list[str] = []
+    if chart.viz in ("line", "bar", "stacked"):
+        keys.append(chart.x_axis or (f"{GRAIN_SQL[dashboard.grain]}({dataset.time_column})"
+                                     f" AS {dataset.time_column}__"))
+    keys += list(chart.groupby)
+    metrics = [f"{dataset.metric(name).expression} AS {name}" for name in chart.metrics]
+    select = ", ".join(keys + metrics)
+    group = f"\nGROUP BY {', '.join(k.split(' AS ')[-1] for k in keys)}" if keys else ""
+    order = f"\nORDER BY {', '.join(k.split(' AS ')[-1] for k in keys)}" if keys else ""
+    return f"SELECT {select}\nFROM ({_indent(dataset.sql)}\n) AS q{where}{group}{order}"
+
+
+SQL_RANGES = {'DATEADD(DATETIME("now"), -60, minute) : now': "now() - 3600",
+              'DATEADD(DATETIME("now"), -7, day) : now': "now() - 7 * 86400"}
+GRAIN_SQL = {"PT1M": "toStartOfMinute", "PT1H": "toStartOfHour", "P1D": "toStartOfDay"}
+
+
+def _indent(sql: str) -> str:
+    return "\n" + "\n".join("    " + line for line in sql.splitlines())
+
+
+# --- rendering into Superset's import format --------------------------------------------------------
+
+def render(dashboards: tuple[Dashboard, ...], target: Path, *, namespace: str, database: str, sqlalchemy_uri: str,
+           columns: dict[str, list[tuple[str, str]]]) -> Path:
+    """Write the import folder. `columns` maps each dataset's name to its (column, ClickHouse type)
+    pairs, as the warehouse returns them (see provision.dataset_columns)."""
+    database_uuid = object_uuid(namespace, "database", database)
+    _write(target / "metadata.yaml", {"version": "1.0.0", "type": "Dashboard",
+                                      "timestamp": "2026-11-28T00:00:00+00:00"})
+    _write(target / "databases" / f"{database}.yaml", {
+        "database_name": database, "sqlalchemy_uri": sqlalchemy_uri, "cache_timeout": None,
+        "expose_in_sqllab": True, "allow_run_async": False, "allow_ctas": False, "allow_cvas": False,
+        "allow_dml": False, "allow_file_upload": False, "extra": {"metadata_params": {}, "engine_params": {}},
+        "impersonate_user": False, "uuid": database_uuid, "version": "1.0.0"})
+    datasets = {chart.dataset.name: chart.dataset for d in dashboards for chart in d.charts}
+    for dataset in datasets.values():
+        _write(target / "datasets" / database / f"{dataset.name}.yaml",
+               dataset_asset(dataset, namespace, database, database_uuid, columns[dataset.name]))
+    for dashboard in dashboards:
+        for chart in dashboard.charts:
+            _write(target / "charts" / f"{chart.key}.yaml", {
+                "slice_name": chart.title, "description": None, "viz_type": VIZ[chart.viz],
+                "params": chart_params(chart, dashboard), "query_context": None, "cache_timeout": None,
+                "uuid": object_uuid(namespace, "chart", chart.key), "version": "1.0.0",
+                "dataset_uuid": object_uuid(namespace, "dataset", chart.dataset.name)})
+        _write(target / "dashboards" / f"{dashboard.slug}.yaml",
+               dashboard_asset(dashboard, namespace, columns))
+    return target
+
+
+def dataset_asset(dataset: Dataset, namespace: str, database: str, database_uuid: str,
+                  columns: list[tuple[str, str]]) -> dict:
+    return {
+        "table_name": dataset.name, "main_dttm_col": dataset.time_column, "description": dataset.description,
+        "default_endpoint": None, "offset": 0, "cache_timeout": None, "schema": database, "sql": dataset.sql,
+        "params": None, "template_params": None, "filter_select_enabled": True, "fetch_values_predicate": None,
+        "extra": None, "normalize_columns": False, "always_filter_main_dttm": False,
+        "uuid": object_uuid(namespace, "dataset", dataset.name), "version": "1.0.0", "database_uuid": database_uuid,
+        "metrics": [{"metric_name": m.name, "verbose_name": m.label, "metric_type": None, "expression": m.expression,
+                     "description": None, "d3format": m.format, "extra": None, "warning_text": None}
+                    for m in dataset.metrics],
+        "columns": [{"column_name": name, "verbose_name": None, "is_dttm": _is_time(kind), "is_active": True,
+                     "type": kind.upper(), "groupby": True, "filterable": True, "expression": None,
+                     "description": None, "python_date_format": None, "extra": None}
+                    for name, kind in columns],
+    }
+
+
+def _is_time(kind: str) -> bool:
+    return kind.removeprefix("Nullable(").startswith(("DateTime", "Date"))
+
+
+def dashboard_asset(dashboard: Dashboard, namespace: str, columns: dict[str, list[tuple[str, str]]]) -> dict:
+    chart_ids = {chart.key: n for n, chart in enumerate(dashboard.charts, start=1)}
+    position: dict = {"DASHBOARD_VERSION_KEY": "v2",
+                      "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+                      "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
+                      "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER",
+                                    "meta": {"text": dashboard.title + suffix(namespace)}}}
+    for n, row in enumerate(dashboard.rows):
+        row_id = f"ROW-{n}"
+        position["GRID_ID"]["children"].append(row_id)
+        position[row_id] = {"type": "ROW", "id": row_id, "children": [], "parents": ["ROOT_ID", "GRID_ID"],
+                            "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        for chart in row:
+            node = f"CHART-{chart.key}"
+            position[row_id]["children"].append(node)
+            position[node] = {"type": "CHART", "id": node, "children": [], "parents": ["ROOT_ID", "GRID_ID", row_id],
+                              "meta": {"chartId": chart_ids[chart.key], "width": chart.width,
+                                       "height": 30 if chart.viz == "number" else 50,
+                                       "uuid": object_uuid(namespace, "chart", chart.key), "sliceName": chart.title}}
+    filters = [time_filter(dashboard, namespace)]
+    for column, label in FILTER_COLUMNS:
+        having = [c for c in dashboard.charts if column in {name for name, _ in columns[c.dataset.name]}]
+        if having:
+            filters.append(select_filter(dashboard, namespace, column, label, having[0].dataset,
+                                         excluded=[chart_ids[c.key] for c in dashboard.charts if c not in having]))
+    return {
+        "dashboard_title": dashboard.title + suffix(namespace), "description": dashboard.description or None,
+        "css": None, "slug": dashboard.slug + (f"-{namespace}" if namespace else ""), "certified_by": None,
+        "certification_details": None, "published": True, "uuid": object_uuid(namespace, "dashboard", dashboard.slug),
+        "position": position, "version": "1.0.0",
+        "metadata": {"refresh_frequency": dashboard.refresh_s, "timed_refresh_immune_slices": [],
+                     "color_scheme": "supersetColors", "label_colors": {}, "shared_label_colors": [],
+                     "expanded_slices": {}, "cross_filters_enabled": False, "default_filters": "{}",
+                     "chart_configuration": {}, "global_chart_configuration": {},
+                     "native_filter_configuration": filters},
+    }
+
+
+def time_filter(dashboard: Dashboard, namespace: str) -> dict:
+    return {"id": f"NATIVE_FILTER-{object_uuid(namespace, 'filter', dashboard.slug + '/time')[:8]}",
+            "name": "Time range", "filterType": "filter_time", "type": "NATIVE_FILTER", "targets": [{}],
+            "controlValues": {"enableEmptyFilter": False}, "cascadeParentIds": [],
+            "defaultDataMask": {"extraFormData": {"time_range": dashboard.time_range},
+                                "filterState": {"value": dashboard.time_range}, "ownState": {}},
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "description": ""}
+
+
+def select_filter(dashboard: Dashboard, namespace: str, column: str, label: str, dataset: Dataset,
+                  excluded: list[int]) -> dict:
+    return {"id": f"NATIVE_FILTER-{object_uuid(namespace, 'filter', dashboard.slug + '/' + column)[:8]}",
+            "name": label, "filterType": "filter_select", "type": "NATIVE_FILTER",
+            "targets": [{"datasetUuid": object_uuid(namespace, "dataset", dataset.name), "column": {"name": column}}],
+            "controlValues": {"enableEmptyFilter": False, "multiSelect": True, "searchAllOptions": False,
+                              "inverseSelection": False, "defaultToFirstItem": False},
+            "cascadeParentIds": [], "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded}, "description": ""}
+
+
+def _write(path: Path, content: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True))

@@ -1,0 +1,134 @@
+"""After `superset import-directory`: what the importer does not do. Run with Superset's own
+Python (dashboards/provision.py does), given the plan provision.py wrote:
+
+    python dashboards/superset_setup.py PLAN.json
+
+1. Points each imported chart's saved query at the dataset it was imported onto (the importer
+   gives a chart its new dataset id but leaves the exported one inside `params`).
+2. The viewer role, "Drama viewer": Superset's Gamma (dashboards and charts, no SQL Lab, no
+   editing) plus read access to the dashboards' database. `superset fab create-user --role
+   "Drama viewer"` gives someone that role.
+3. The alerts of dashboards/alerts.py as Superset Alerts & Reports, owned by the admin, on the
+   Loop health dashboard, delivering to the webhook; created or updated by name.
+
+This file imports only Superset and the standard library: it runs outside the project's venv.
+"""
+import json
+import sys
+
+VIEWER_ROLE = "Drama viewer"
+# Gamma's permissions on these views would reach SQL Lab or its saved queries; the viewer gets none.
+SQL_LAB_VIEWS = {"SQLLab", "SQL Lab", "SqlLab", "Query", "SavedQuery", "TabStateView", "TableSchemaView",
+                 "Query Search", "Saved Queries", "SQL Editor"}
+
+
+def relink(db, uuids: set) -> int:
+    from superset.models.slice import Slice
+
+    changed = 0
+    for chart in db.session.query(Slice).all():
+        if str(chart.uuid) not in uuids:
+            continue
+        uid = f"{chart.datasource_id}__{chart.datasource_type}"
+        params = json.loads(chart.params or "{}")
+        params["datasource"] = uid
+        chart.params = json.dumps(params)
+        if chart.query_context:
+            context = json.loads(chart.query_context)
+            context["datasource"] = {"id": chart.datasource_id, "type": chart.datasource_type}
+            if "form_data" in context:
+                context["form_data"]["datasource"] = uid
+            chart.query_context = json.dumps(context)
+        changed += 1
+    return changed
+
+
+def prune(db, dashboards: list, charts: set) -> int:
+    """Charts on the provisioned dashboards that the code no longer has (the importer only adds)."""
+    from superset.models.dashboard import Dashboard
+
+    removed = 0
+    for dashboard in db.session.query(Dashboard).filter(Dashboard.uuid.in_(dashboards)).all():
+        for chart in list(dashboard.slices):
+            if str(chart.uuid) not in charts:
+                dashboard.slices.remove(chart)
+                db.session.delete(chart)
+                removed += 1
+    return removed
+
+
+def viewer_role(db, database_name: str) -> str:
+    from superset import security_manager as sm
+    from superset.models.core import Database
+
+    gamma = sm.find_role("Gamma")
+    role = sm.find_role(VIEWER_ROLE) or sm.add_role(VIEWER_ROLE)
+    for permission in gamma.permissions:
+        if permission not in role.permissions and permission.view_menu.name not in SQL_LAB_VIEWS:
+            role.permissions.append(permission)
+    database = db.session.query(Database).filter_by(database_name=database_name).one()
+    access = sm.add_permission_view_menu("database_access", database.perm)
+    if access not in role.permissions:
+        role.permissions.append(access)
+    sql_lab = [str(p) for p in role.permissions if p.view_menu.name in SQL_LAB_VIEWS]
+    if sql_lab:
+        raise SystemExit(f"the role {VIEWER_ROLE} would reach SQL Lab through {sql_lab}")
+    return f"role {VIEWER_ROLE!r}: Gamma and {database.perm}"
+
+
+def alerts(db, plan: dict) -> str:
+    from flask import current_app
+    from superset import security_manager as sm
+    from superset.models.core import Database
+    from superset.models.dashboard import Dashboard
+    from superset.reports.models import ReportRecipients, ReportSchedule
+
+    admin = sm.find_user(username=current_app.config.get("DRAMA_ADMIN_USER", "admin"))
+    database = db.session.query(Database).filter_by(database_name=plan["database"]).one()
+    dashboard = db.session.query(Dashboard).filter_by(uuid=plan["dashboards"][0]).one()
+    for alert in plan["alerts"]:
+        schedule = db.session.query(ReportSchedule).filter_by(name=alert["name"], type="Alert").one_or_none()
+        if schedule is None:
+            schedule = ReportSchedule(name=alert["name"], type="Alert")
+            db.session.add(schedule)
+        schedule.description = alert["description"]
+        schedule.sql = alert["sql"]
+        schedule.database = database
+        schedule.dashboard = dashboard
+        schedule.crontab = alert["crontab"]
+        schedule.timezone = "UTC"
+        schedule.creation_method = "alerts_reports"
+        schedule.report_format = "PNG"
+        schedule.validator_type = "operator"
+        schedule.validator_config_json = json.dumps({"op": alert["op"], "threshold": alert["threshold"]})
+        schedule.grace_period = alert["grace_period"]
+        schedule.working_timeout = 120
+        schedule.log_retention = 7
+        schedule.active = alert["active"]
+        schedule.owners = [admin]
+        for old in list(schedule.recipients):
+            db.session.delete(old)
+        schedule.recipients = [ReportRecipients(type="Webhook",
+                                                recipient_config_json=json.dumps({"target": alert["webhook"]}))]
+    active = sum(1 for alert in plan["alerts"] if alert["active"])
+    return f"{len(plan['alerts'])} alerts ({active} active)"
+
+
+def main(path: str) -> None:
+    from superset.app import create_app
+
+    plan = json.load(open(path))
+    app = create_app()
+    with app.app_context():
+        from superset.extensions import db
+
+        done = [f"relinked {relink(db, set(plan['charts']))} charts",
+                f"removed {prune(db, plan['dashboards'], set(plan['charts']))} charts no longer in the code",
+                viewer_role(db, plan["database"]),
+                alerts(db, plan)]
+        db.session.commit()
+        print("; ".join(done))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
