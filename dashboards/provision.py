@@ -64,6 +64,26 @@ def plan(settings: Settings) -> dict:
             "alerts": alerts.definitions(settings)}
 
 
+def setup_command(settings: Settings, *options: str) -> list[str]:
+    """dashboards/superset_setup.py with Superset's Python, on the settings' plan."""
+    superset = Superset(settings)
+    steps = superset.home / ("plan" + (f"-{settings.namespace}" if settings.namespace else "") + ".json")
+    steps.write_text(json.dumps(plan(settings)))
+    steps.chmod(0o600)
+    python = superset.venv / "bin" / "python"
+    return [str(python) if python.exists() else "python", str(SETUP), *options, str(steps)]
+
+
+def unprovision(settings: Settings) -> None:
+    """Remove a namespace's dashboards, charts, datasets, database and alerts from Superset."""
+    assert settings.namespace, "unprovision removes a namespace's copy, never the demo's dashboards"
+    superset = Superset(settings)
+    run(setup_command(settings, "--remove"), f"removing namespace {settings.namespace}'s dashboards", superset.log,
+        env=superset.env())
+    shutil.rmtree(superset.home / f"assets-{settings.namespace}", ignore_errors=True)
+    (superset.home / f"plan-{settings.namespace}.json").unlink(missing_ok=True)
+
+
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
     name = "assets" + (f"-{settings.namespace}" if settings.namespace else "")
@@ -72,12 +92,8 @@ def provision(settings: Settings) -> str:
         path.chmod(0o600)
     run(superset.cli("import-directory", "--overwrite", str(rendered)), "importing dashboards into Superset",
         superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
-    steps = superset.home / f"{name}.plan.json"
-    steps.write_text(json.dumps(plan(settings)))
-    steps.chmod(0o600)
-    python = superset.venv / "bin" / "python"
-    run([str(python) if python.exists() else "python", str(SETUP), str(steps)],
-        "relinking charts, the viewer role and the alerts", superset.log, env=superset.env())
+    run(setup_command(settings), "relinking charts, the viewer role and the alerts", superset.log,
+        env=superset.env())
     slug = screens.LOOP_HEALTH.slug + (f"-{settings.namespace}" if settings.namespace else "")
     return f"dashboards: {len(screens.ALL)} imported; Loop health at {settings.superset_url}/superset/dashboard/{slug}/"
 

@@ -2,6 +2,7 @@
 Python (dashboards/provision.py does), given the plan provision.py wrote:
 
     python dashboards/superset_setup.py PLAN.json
+    python dashboards/superset_setup.py --remove PLAN.json    # a namespace's objects, when its test ends
 
 1. Points each imported chart's saved query at the dataset it was imported onto (the importer
    gives a chart its new dataset id but leaves the exported one inside `params`).
@@ -114,13 +115,45 @@ def alerts(db, plan: dict) -> str:
     return f"{len(plan['alerts'])} alerts ({active} active)"
 
 
-def main(path: str) -> None:
+def remove(db, plan: dict) -> str:
+    """Everything provisioned for a plan: its alerts, dashboards, charts, datasets and database."""
+    from superset.connectors.sqla.models import SqlaTable
+    from superset.models.core import Database
+    from superset.models.dashboard import Dashboard
+    from superset.models.slice import Slice
+    from superset.reports.models import ReportSchedule
+
+    counts = {}
+    for model, rows in (
+            (ReportSchedule, db.session.query(ReportSchedule).filter(
+                ReportSchedule.name.in_([a["name"] for a in plan["alerts"]])).all()),
+            (Dashboard, db.session.query(Dashboard).filter(Dashboard.uuid.in_(plan["dashboards"])).all()),
+            (Slice, db.session.query(Slice).filter(Slice.uuid.in_(plan["charts"])).all())):
+        for row in rows:
+            db.session.delete(row)
+        counts[model.__name__] = len(rows)
+    db.session.flush()
+    database = db.session.query(Database).filter_by(database_name=plan["database"]).one_or_none()
+    if database is not None:
+        for dataset in db.session.query(SqlaTable).filter_by(database_id=database.id).all():
+            db.session.delete(dataset)
+        db.session.flush()
+        db.session.delete(database)
+    return f"removed {counts} and the database {plan['database']}"
+
+
+def main(path: str, removing: bool = False) -> None:
     from superset.app import create_app
 
     plan = json.load(open(path))
     app = create_app()
     with app.app_context():
         from superset.extensions import db
+
+        if removing:
+            print(remove(db, plan))
+            db.session.commit()
+            return
 
         done = [f"relinked {relink(db, set(plan['charts']))} charts",
                 f"removed {prune(db, plan['dashboards'], set(plan['charts']))} charts no longer in the code",
@@ -131,4 +164,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[-1], removing="--remove" in sys.argv)
