@@ -56,6 +56,7 @@ check: install
 	echo "--- ruff"; $(VENV)/bin/ruff check --output-format concise . || status=1; \
 	echo "--- lint-imports"; $(VENV)/bin/lint-imports --no-logo --cache-dir $(STATE)/import-linter-cache || status=1; \
 	echo "--- data dictionary (warehouse/README.md)"; $(PY) -m warehouse.dictionary --check || status=1; \
+	echo "--- every chart's SQL (dashboards/README.md)"; $(PY) -m dashboards.reference --check || status=1; \
 	echo "--- pytest -m 'not stack and not slow'"; $(PY) -m pytest -q -m "not stack and not slow" $(PYTEST_ARGS) \
 	  || status=1; \
 	exit $$status

@@ -172,7 +172,8 @@ def dataset_asset(dataset: Dataset, namespace: str, database: str, database_uuid
                   columns: list[tuple[str, str]]) -> dict:
     return {
         # Superset's metadata keeps dataset names unique across databases: a namespace's carry it.
-        "table_name": dataset.name + (f"_{namespace}" if namespace else ""), "main_dttm_col": dataset.time_column, "description": dataset.description,
+        "table_name": dataset.name + (f"_{namespace}" if namespace else ""), "main_dttm_col": dataset.time_column,
+        "description": dataset.description,
         "default_endpoint": None, "offset": 0, "cache_timeout": None, "schema": database, "sql": dataset.sql,
         "params": None, "template_params": None, "filter_select_enabled": True, "fetch_values_predicate": None,
         "extra": None, "normalize_columns": False, "always_filter_main_dttm": False,

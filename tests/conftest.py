@@ -20,7 +20,7 @@ from infra import services
 from infra.settings import ROOT, Settings, load
 from launcher import bring_down, bring_up
 
-STACK_FIXTURES = {"stack", "worker", "pipeline", "clickhouse", "superset"}
+STACK_FIXTURES = {"stack", "worker", "worker_clickhouse", "pipeline", "clickhouse", "superset", "loop_namespace"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -48,13 +48,26 @@ def stack(settings):
 
 @pytest.fixture(scope="session")
 def worker(stack):
-    """The Faust worker consuming the default namespace."""
-    started: list = []
+    """A Faust worker on a namespace of the session's own (its topics and database), never the
+    demo's: tests that share one worker tell their rows apart by run_id. Dropped afterwards."""
+    import os
+
+    settings = load(namespace=f"s{os.getpid()}", worker_web_port=free_port())
+    worker = services.Worker(settings)
     try:
-        bring_up(stack, stack=(), apps=(services.Worker,), started=started)
-        yield stack
+        bring_up(settings, stack=(), apps=(services.Worker,))
+        yield settings
     finally:
-        bring_down(started)
+        drop_namespace(settings, [worker])
+
+
+@pytest.fixture(scope="session")
+def worker_clickhouse(worker):
+    """A client on the shared worker's database."""
+    from warehouse.client import connect
+    client = connect(worker)
+    yield client
+    client.disconnect()
 
 
 @pytest.fixture

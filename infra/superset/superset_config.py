@@ -21,6 +21,10 @@ if not SECRET_KEY:
     sys.exit("Superset has no SECRET_KEY: run `make up` (it generates one) or set SUPERSET_SECRET_KEY.")
 
 SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", f"sqlite:///{_HOME / 'superset.db'}")
+# SQLite is written by the web server, the Celery worker (alert logs) and provisioning at once:
+# a writer waits up to 30 s for the lock instead of failing with "database is locked".
+if SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+    SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
 DATA_DIR = str(_HOME)
 
 # Superset's own policy without the third-party hosts (maps, telemetry, fonts): nothing off the host.
@@ -55,9 +59,15 @@ WTF_CSRF_EXEMPT_LIST = [
 ROW_LIMIT = 50000
 
 # --- Alerts & Reports, with Celery on Redis ---------------------------------------------------
-FEATURE_FLAGS = {"ALERT_REPORTS": True, "ALERT_REPORT_WEBHOOK": True}
+# An alert posts its name, description and the dashboard's link; no screenshot (that would need a
+# browser on the Celery worker's machine).
+FEATURE_FLAGS = {"ALERT_REPORTS": True, "ALERT_REPORT_WEBHOOK": True, "ALERTS_ATTACH_REPORTS": False}
 _REDIS = f"redis://{os.environ.get('REDIS_HOST', '127.0.0.1')}:{os.environ.get('REDIS_PORT', '6379')}"
 DRAMA_ADMIN_USER = os.environ.get("SUPERSET_ADMIN_USER", "admin")
+
+
+# The scheduler derives "now" from its task's expiry minus this; the two must agree.
+CELERY_BEAT_SCHEDULER_EXPIRES = timedelta(minutes=10)
 
 
 class CeleryConfig:
@@ -68,12 +78,38 @@ class CeleryConfig:
     task_acks_late = False
     beat_schedule = {
         "reports.scheduler": {"task": "reports.scheduler", "schedule": crontab(minute="*", hour="*"),
-                              "options": {"expires": 600}},
+                              "options": {"expires": int(CELERY_BEAT_SCHEDULER_EXPIRES.total_seconds())}},
         "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
     }
 
 
 CELERY_CONFIG = CeleryConfig
+
+
+def _scheduled_time_as_datetime(app) -> None:
+    """Superset 6.1 hands an alert's Celery ETA (an ISO string) to its execution log as is; its
+    SQLite metadata store accepts only datetimes there (Postgres casts), so each run would fail.
+    Parse it first. Applied when the app is created, in the web server and the Celery worker."""
+    from datetime import datetime, timezone
+
+    from superset.commands.report import execute as report
+
+    original = report.AsyncExecuteReportScheduleCommand.__init__
+    if getattr(original, "drama_patched", False):
+        return
+
+    def init(self, task_id, model_id, scheduled_dttm):
+        if isinstance(scheduled_dttm, str):
+            scheduled_dttm = datetime.fromisoformat(scheduled_dttm)
+        if scheduled_dttm is not None and scheduled_dttm.tzinfo is not None:
+            scheduled_dttm = scheduled_dttm.astimezone(timezone.utc).replace(tzinfo=None)
+        original(self, task_id, model_id, scheduled_dttm)
+
+    init.drama_patched = True
+    report.AsyncExecuteReportScheduleCommand.__init__ = init
+
+
+FLASK_APP_MUTATOR = _scheduled_time_as_datetime
 ALERT_REPORTS_EXECUTORS = ["owner"]
 ALERT_REPORTS_NOTIFICATION_DRY_RUN = False
 # Superset's own check allows https only; the provisioned alerts also go to a receiver on this

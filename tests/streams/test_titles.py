@@ -18,7 +18,8 @@ def script_created(run_id: str, title: str, **extra) -> dict:
             "trope": "hidden_heiress", "genre": "romance", "origin": "ai", **extra}
 
 
-def test_titles_show_the_name_sent_and_fall_back_to_the_id(worker, clickhouse, run_id):
+def test_titles_show_the_name_sent_and_fall_back_to_the_id(worker, worker_clickhouse, run_id):
+    clickhouse = worker_clickhouse
     named, unnamed, too_long = (f"names-{run_id}-{k}" for k in ("named", "unnamed", "long"))
     events = [script_created(run_id, named, title_name="The Heiress Returns"),
               script_created(run_id, unnamed),
