@@ -62,8 +62,10 @@ def alerting(pipeline):
         print(provision(settings))
         yield settings, receiver
     finally:
-        receiver.server.shutdown()
-        unprovision(settings)
+        try:
+            unprovision(settings)        # first: an alert posting to a closed receiver retries for minutes
+        finally:
+            receiver.server.shutdown()
 
 
 def stamp(at: datetime) -> str:
