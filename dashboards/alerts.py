@@ -15,9 +15,10 @@ EVERY_MINUTE = "* * * * *"
 
 ALERTS = (
     {"key": "freshness", "name": "Freshness lag above 60 s",
-     "description": "The newest event in the warehouse is more than 60 s old (warehouse/queries/freshness.sql): "
-                    "the worker is behind, or producers stopped.",
-     "sql": "SELECT if(count() = 0, 3600, toUnixTimestamp(now()) - toUnixTimestamp(max(event_time))) AS freshness_s\n"
+     "description": "Events arrive, but the newest in the warehouse is more than 60 s old "
+                    "(warehouse/queries/freshness.sql): the worker or the producers are behind. (No events at all "
+                    "is the 'No events for 5 minutes' alert.)",
+     "sql": "SELECT if(count() = 0, 0, toUnixTimestamp(now()) - toUnixTimestamp(max(event_time))) AS freshness_s\n"
             "FROM events_raw WHERE event_time >= now() - 3600 AND event_time <= now() + 60",
      "op": ">", "threshold": 60},
     {"key": "rejected_share", "name": "Rejected share above 1% over 5 minutes",

@@ -9,8 +9,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_it_defines_the_platform_services():
-    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "superset", "worker", "collector", "simulator",
-                                       "maintain"}
+    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "redis", "superset", "superset-worker",
+                                       "superset-beat", "worker", "collector", "simulator", "maintain"}
 
 
 def test_published_ports_are_the_settings_defaults_on_loopback():
@@ -23,9 +23,9 @@ def test_published_ports_are_the_settings_defaults_on_loopback():
 
 
 def test_the_apps_read_only_variables_the_settings_module_knows():
-    for name in ("worker", "collector", "simulator", "superset", "maintain"):
+    for name in ("worker", "collector", "simulator", "superset", "superset-worker", "superset-beat", "maintain"):
         environment = COMPOSE["services"][name]["environment"]
-        prefixes = {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR"}
+        prefixes = {"KAFKA", "CLICKHOUSE", "DRAMA", "SUPERSET", "WORKER", "COLLECTOR", "REDIS"}
         ours = {key for key in environment if key.split("_")[0] in prefixes}
         unknown = ours - set(ENV) - {"SUPERSET_CONFIG_PATH", "SUPERSET_SECRET_KEY"}
         assert not unknown, f"{name} sets {unknown}, which infra/settings.py does not read"
