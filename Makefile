@@ -63,11 +63,13 @@ check: install
 
 # Figures, not tests: throughput and freshness of one worker on the real stack, then the warehouse's
 # queries at 100M events (WAREHOUSE_ARGS="--events 10000000" for a shorter run), then the study's
-# figures for five seeds with the re-create loop on (simulator/CALIBRATION.md).
+# figures for five seeds with the re-create loop on (simulator/CALIBRATION.md), then 20 ops screens on
+# Loop health through Superset's cache (bench/dashboards.py).
 bench: install
 	$(PY) -m bench.throughput $(BENCH_ARGS)
 	$(PY) -m bench.warehouse $(WAREHOUSE_ARGS)
 	$(PY) -m bench.calibration $(CALIBRATION_ARGS)
+	$(PY) -m bench.dashboards $(DASHBOARDS_ARGS)
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m launcher down; else $(PYTHON) -m launcher down; fi

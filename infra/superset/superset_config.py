@@ -126,6 +126,8 @@ def _cache(prefix: str, seconds: int, db: int) -> dict:
             "CACHE_REDIS_URL": f"{_REDIS}/{db}"}
 
 
+# A dashboard's auto-refresh reads through that cache ("force" would bypass it on every tick).
+DASHBOARD_AUTO_REFRESH_MODE = "fetch"
 CACHE_CONFIG = _cache("meta", 300, 2)
 DATA_CACHE_CONFIG = _cache("data", 10, 3)
 FILTER_STATE_CACHE_CONFIG = {**_cache("filter", 86400, 4), "REFRESH_TIMEOUT_ON_RETRIEVAL": True}

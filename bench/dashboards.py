@@ -1,0 +1,124 @@
+"""Many ops screens on Loop health: does each one hit ClickHouse?
+
+    python -m bench.dashboards [--screens 20] [--rounds 3]   (make bench runs it; needs `make up`)
+
+Each "screen" asks Superset's chart data API for four of Loop health's charts (revenue per
+minute, starts of the top titles, events in per minute, freshness), as a dashboard does on each
+10 s refresh (`DASHBOARD_AUTO_REFRESH_MODE = "fetch"`: through the cache). All screens ask within
+one refresh; ClickHouse's own SELECT counter (system.events) says how many queries reached it.
+The same round with `force` (what an uncached refresh would do) is the peer. Reads the demo's
+database; writes nothing but bench/results/dashboards-<UTC>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from infra.settings import load
+from warehouse.client import connect
+
+RESULTS = Path(__file__).resolve().parent / "results"
+AXIS = {"timeGrain": "PT1M", "columnType": "BASE_AXIS", "sqlExpression": "window_start", "label": "window_start",
+        "expressionType": "SQL"}
+LAST_HOUR = 'DATEADD(DATETIME("now"), -60, minute) : now'
+CHARTS = {   # dataset → (columns, metrics), as Loop health's charts ask
+    "live_titles_1m": [([AXIS], ["iap_usd", "ad_usd"]), ([AXIS, "title_top"], ["starts"])],
+    "pipeline_1m": [([AXIS], ["events_in", "duplicates", "late"])],
+    "freshness": [([], ["freshness_s"])],
+}
+
+
+def session(settings) -> requests.Session:
+    s = requests.Session()
+    login = s.post(f"{settings.superset_url}/api/v1/security/login", timeout=30, json={
+        "username": settings.superset_admin_user, "password": settings.superset_admin_password, "provider": "db"})
+    login.raise_for_status()
+    s.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    csrf = s.get(f"{settings.superset_url}/api/v1/security/csrf_token/", timeout=30)
+    s.headers["X-CSRFToken"] = csrf.json()["result"]
+    s.headers["Referer"] = settings.superset_url
+    return s
+
+
+def queries(settings, admin: requests.Session) -> list[dict]:
+    out = []
+    for name, charts in CHARTS.items():
+        found = admin.get(f"{settings.superset_url}/api/v1/dataset/", timeout=30, params={
+            "q": f"(filters:!((col:table_name,opr:eq,value:{name})))"}).json()["result"]
+        if not found:
+            raise SystemExit(f"no dataset {name}: run `make up` (it provisions the dashboards)")
+        for columns, metrics in charts:
+            filters = [{"col": "window_start", "op": "TEMPORAL_RANGE", "val": LAST_HOUR}] if columns else []
+            out.append({"datasource": {"id": found[0]["id"], "type": "table"}, "result_format": "json",
+                        "result_type": "full", "queries": [{"columns": columns, "metrics": metrics, "filters": filters,
+                                                            "row_limit": 10000, "orderby": []}]})
+    return out
+
+
+def selects(client) -> int:
+    return client.execute("SELECT value FROM system.events WHERE event = 'SelectQuery'")[0][0]
+
+
+def one_round(settings, screens: list[requests.Session], asks: list[dict], force: bool, client) -> dict:
+    def screen(s: requests.Session) -> list[float]:
+        took = []
+        for ask in asks:
+            started = time.perf_counter()
+            response = s.post(f"{settings.superset_url}/api/v1/chart/data", json={**ask, "force": force}, timeout=120)
+            response.raise_for_status()
+            took.append(time.perf_counter() - started)
+        return took
+
+    before = selects(client)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(screens)) as pool:
+        latencies = sorted(t for took in pool.map(screen, screens) for t in took)
+    wall = time.perf_counter() - started
+    reached = selects(client) - before - 1          # the counter's own query
+    return {"force": force, "screens": len(screens), "charts_per_screen": len(asks), "requests": len(latencies),
+            "clickhouse_selects": reached, "wall_s": round(wall, 2),
+            "p50_s": round(statistics.median(latencies), 3),
+            "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.dashboards", description=__doc__.split("\n\n")[0])
+    p.add_argument("--screens", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--no-save", action="store_true")
+    args = p.parse_args(argv)
+    settings = load()
+    client = connect(settings, "default")
+    admin = session(settings)
+    asks = queries(settings, admin)
+    screens = [session(settings) for _ in range(args.screens)]
+    runs = []
+    for _ in range(args.rounds):
+        for force in (False, True):
+            runs.append(one_round(settings, screens, asks, force, client))
+            print(json.dumps(runs[-1]), flush=True)
+        time.sleep(11)                              # the next refresh: the cache (10 s) has expired
+    cached = [r for r in runs if not r["force"]]
+    summary = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs": runs,
+               "cached_selects_per_round": [r["clickhouse_selects"] for r in cached],
+               "forced_selects_per_round": [r["clickhouse_selects"] for r in runs if r["force"]]}
+    print(f"{args.screens} screens × {len(asks)} charts per refresh: ClickHouse saw "
+          f"{summary['cached_selects_per_round']} SELECTs through the cache, "
+          f"{summary['forced_selects_per_round']} when forced")
+    if not args.no_save:
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"dashboards-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+        path.write_text(json.dumps(summary, indent=2))
+        print(f"saved {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
