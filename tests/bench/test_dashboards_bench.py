@@ -14,3 +14,4 @@ def test_screens_through_the_cache_reach_clickhouse_less_than_forced_ones(stack,
     cached, forced = (next(r for r in runs if r["force"] is f) for f in (False, True))
     assert forced["clickhouse_selects"] >= forced["requests"]        # every forced request is a query
     assert cached["clickhouse_selects"] < forced["clickhouse_selects"], runs
+    assert cached["clickhouse_marks_read"] <= forced["clickhouse_marks_read"], runs
