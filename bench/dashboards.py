@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from dashboards import api
 from infra.settings import load
 from warehouse.client import connect
 
@@ -35,18 +36,6 @@ CHARTS = {   # dataset → (columns, metrics), as Loop health's charts ask
     "pipeline_1m": [([AXIS], ["events_in", "duplicates", "late"])],
     "freshness": [([], ["freshness_s"])],
 }
-
-
-def session(settings) -> requests.Session:
-    s = requests.Session()
-    login = s.post(f"{settings.superset_url}/api/v1/security/login", timeout=30, json={
-        "username": settings.superset_admin_user, "password": settings.superset_admin_password, "provider": "db"})
-    login.raise_for_status()
-    s.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    csrf = s.get(f"{settings.superset_url}/api/v1/security/csrf_token/", timeout=30)
-    s.headers["X-CSRFToken"] = csrf.json()["result"]
-    s.headers["Referer"] = settings.superset_url
-    return s
 
 
 def queries(settings, admin: requests.Session) -> list[dict]:
@@ -101,9 +90,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     settings = load()
     client = connect(settings, "default")
-    admin = session(settings)
+    admin = api.session(settings)
     asks = queries(settings, admin)
-    screens = [session(settings) for _ in range(args.screens)]
+    screens = [api.session(settings) for _ in range(args.screens)]
     runs = []
     for _ in range(args.rounds):
         for force in (False, True):

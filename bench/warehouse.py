@@ -24,6 +24,7 @@ from pathlib import Path
 import requests
 
 from bench.stack import Namespace
+from dashboards import api
 from infra.settings import load
 from warehouse import reach
 from warehouse.client import connect
@@ -250,16 +251,7 @@ def timed(client, sql: str, repeat: int) -> dict:
 
 def superset_session(settings) -> requests.Session:
     """A logged-in session on Superset's REST API (bearer and CSRF tokens), as the dashboards' browser has."""
-    session = requests.Session()
-    login = session.post(f"{settings.superset_url}/api/v1/security/login", timeout=30, json={
-        "username": settings.superset_admin_user, "password": settings.superset_admin_password,
-        "provider": "db", "refresh": True})
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    session.headers["X-CSRFToken"] = session.get(f"{settings.superset_url}/api/v1/security/csrf_token/",
-                                                 timeout=30).json()["result"]
-    session.headers["Referer"] = settings.superset_url
-    return session
+    return api.session(settings)
 
 
 def through_superset(settings, queries: dict, repeat: int) -> dict:

@@ -52,6 +52,12 @@ def ratio(numerator: str, denominator: str) -> str:
     return f"({numerator}) / nullIf({denominator}, 0)"
 
 
+def pick(metrics: tuple[Metric, ...], *names: str) -> tuple[Metric, ...]:
+    """Metrics of another dataset with the same columns, so each definition is written once."""
+    by_name = {metric.name: metric for metric in metrics}
+    return tuple(by_name[name] for name in names)
+
+
 UNLOCKS = "SUM(unlocks_coins) + SUM(unlocks_subscription) + SUM(unlocks_rewarded_ad)"
 
 # The title rollup's metrics (metrics-v1.md's KPI definitions), for the minute and the day datasets.
@@ -117,13 +123,9 @@ EPISODES = Dataset("dropoff_and_pay_through", "dropoff_and_pay_through", None, (
     Metric("unlocks", "Unlocks", "SUM(unlocks)"),
     Metric("pay_through_rate", "Pay-through rate", ratio("SUM(unlocks)", "SUM(paywalls_shown)"), PERCENT),
 ))
-COIN_ECONOMY = Dataset("unlocks_by_method", "unlocks_by_method", "window_start", (
-    Metric("unlocks_coins", "Unlocked with coins", "SUM(unlocks_coins)"),
-    Metric("unlocks_subscription", "Unlocked by subscription", "SUM(unlocks_subscription)"),
-    Metric("unlocks_rewarded_ad", "Unlocked by a rewarded ad", "SUM(unlocks_rewarded_ad)"),
-    Metric("coins_bought", "Coins bought", "SUM(coins_bought)"),
-    Metric("coins_spent", "Coins spent", "SUM(coins_spent)"),
-))
+COIN_ECONOMY = Dataset("unlocks_by_method", "unlocks_by_method", "window_start", pick(
+    TITLE_METRICS, "unlocks_coins", "unlocks_subscription", "unlocks_rewarded_ad", "coins_spent") + (
+    Metric("coins_bought", "Coins bought", "SUM(coins_bought)"),))
 SEGMENTS = Dataset("payers_by_segment", "payers_by_segment", None, (
     Metric("viewers", "Viewers", "SUM(viewers)"),
     Metric("payers", "Payers", "SUM(payers)"),
@@ -138,11 +140,8 @@ CAMPAIGNS = Dataset("roas_cpi_by_campaign", "roas_cpi_by_campaign", None, (
     Metric("roas_d0", "ROAS D0", ratio("SUM(revenue_d0_usd)", "SUM(spend_usd)"), RATIO),
     Metric("roas_d7", "ROAS D7", ratio("SUM(revenue_d7_usd)", "SUM(spend_usd)"), RATIO),
 ))
-DISTRIBUTION = Dataset("distribution_1d", "distribution_1d", "window_start", (
-    Metric("teaser_impressions", "Teaser impressions", "SUM(teaser_impressions)"),
-    Metric("hook_rate", "Hook rate (≥3 s)", ratio("SUM(hook_views)", "SUM(teaser_impressions)"), PERCENT),
-    Metric("teaser_ctr", "Teaser CTR", ratio("SUM(teaser_clicks)", "SUM(teaser_impressions)"), PERCENT),
-    Metric("installs", "Installs", "SUM(installs)"),
+DISTRIBUTION = Dataset("distribution_1d", "distribution_1d", "window_start", pick(
+    TITLE_METRICS, "teaser_impressions", "hook_rate", "teaser_ctr", "installs") + (
     Metric("spend_usd", "Spend", "SUM(spend_usd)", MONEY),
     Metric("cpi_usd", "Cost per install", ratio("SUM(spend_usd)", "SUM(installs)"), MONEY),
 ))

@@ -87,16 +87,9 @@ def clickhouse(stack):
 @pytest.fixture(scope="session")
 def superset(stack) -> requests.Session:
     """A logged-in session on Superset's REST API (bearer token and CSRF token)."""
-    session = requests.Session()
-    url = stack.superset_url
-    login = session.post(f"{url}/api/v1/security/login", timeout=30, json={
-        "username": stack.superset_admin_user, "password": stack.superset_admin_password,
-        "provider": "db", "refresh": True})
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    session.headers["X-CSRFToken"] = session.get(f"{url}/api/v1/security/csrf_token/", timeout=30).json()["result"]
-    session.headers["Referer"] = url
-    session.base = url
+    from dashboards import api
+    session = api.session(stack)
+    session.base = stack.superset_url
     return session
 
 

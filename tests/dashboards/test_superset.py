@@ -11,21 +11,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from dashboards import api
 from dashboards.superset_setup import VIEWER_ROLE
 from infra.services import Superset
 from warehouse.client import connect
 
 
 def api_session(settings, username: str, password: str) -> requests.Session:
-    session = requests.Session()
-    login = session.post(f"{settings.superset_url}/api/v1/security/login", timeout=30, json={
-        "username": username, "password": password, "provider": "db", "refresh": True})
-    login.raise_for_status()
-    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    session.headers["X-CSRFToken"] = session.get(f"{settings.superset_url}/api/v1/security/csrf_token/",
-                                                 timeout=30).json()["result"]
-    session.headers["Referer"] = settings.superset_url
-    return session
+    return api.session(settings, username, password)
 
 
 @pytest.fixture(scope="module")
