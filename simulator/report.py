@@ -29,7 +29,7 @@ def _seconds(text: str) -> int:
 def figures(events: Iterable[dict]) -> dict:
     """The report's figures over these events, by the definitions of warehouse/queries/study_*.sql."""
     segment_of: dict[str, tuple] = {}                      # user → (gender, age_band, country), the latest profile
-    latest_profile: dict[str, tuple] = {}                  # user → (time, gender, age_band)
+    profiled_at: dict[str, int] = {}                       # user → when that profile was sent
     revenue_by_country: dict[str, float] = defaultdict(float)
     revenue_by_title: dict[str, float] = defaultdict(float)
     spent_by_user: dict[str, float] = defaultdict(float)
@@ -58,9 +58,9 @@ def figures(events: Iterable[dict]) -> dict:
         last = moment if last is None or moment > last else last
         user = e["user_id"]
         first_seen[user] = min(first_seen.get(user, moment), moment)
-        if etype == "user_profile" and moment >= latest_profile.get(user, (-1,))[0]:
+        if etype == "user_profile" and moment >= profiled_at.get(user, -1):
             segment_of[user] = (e["gender"], e["age_band"], e["country"])
-            latest_profile[user] = (moment, e["gender"], e["age_band"])
+            profiled_at[user] = moment
         elif etype == "teaser_impression":
             spend += e["cost_usd"]
         elif etype == "paywall_shown":
@@ -80,9 +80,9 @@ def figures(events: Iterable[dict]) -> dict:
     women = sum(1 for u in payers if segment_of.get(u, unknown)[:2] in WOMEN_45PLUS)
     cohort = {u for u in paywall if first is not None and first_seen[u] < first + DAY_S}
     paid = {u for u in cohort if u in first_purchase and first_purchase[u] < first_seen[u] + 7 * DAY_S}
-    in_women = {u for u in cohort if latest_profile.get(u, (0, "", ""))[1:] in WOMEN_45PLUS}
+    in_women = {u for u in cohort if segment_of.get(u, unknown)[:2] in WOMEN_45PLUS}
     days = (last - first) / DAY_S if first is not None else 0.0
-    us_se = share_se([(usd, segment_of.get(u, ("", "", "ZZ"))[2] == "US") for u, usd in spent_by_user.items()])
+    us_se = share_se([(usd, segment_of.get(u, unknown)[2] == "US") for u, usd in spent_by_user.items()])
     hit = max(titles, key=lambda t: revenue_by_title.get(t, 0.0)) if titles else None
 
     def per_episode(origin: str, but: str | None = None) -> float | None:
