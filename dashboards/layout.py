@@ -64,10 +64,6 @@ def suffix(namespace: str) -> str:
     return f" [{namespace}]" if namespace else ""
 
 
-def temporal(chart: Chart) -> bool:
-    return chart.dataset.time_column is not None and chart.viz not in ("pie",)
-
-
 VIZ = {"line": "echarts_timeseries_line", "bar": "echarts_timeseries_bar", "stacked": "echarts_timeseries_bar",
        "number": "big_number_total", "table": "table", "raw": "table", "pie": "pie"}
 
@@ -123,10 +119,9 @@ def chart_sql(chart: Chart, dashboard: Dashboard) -> str:
                                      f" AS {dataset.time_column}__"))
     keys += list(chart.groupby)
     metrics = [f"{dataset.metric(name).expression} AS {name}" for name in chart.metrics]
-    select = ", ".join(keys + metrics)
-    group = f"\nGROUP BY {', '.join(k.split(' AS ')[-1] for k in keys)}" if keys else ""
-    order = f"\nORDER BY {', '.join(k.split(' AS ')[-1] for k in keys)}" if keys else ""
-    return f"SELECT {select}\nFROM ({_indent(dataset.sql)}\n) AS q{where}{group}{order}"
+    names = ", ".join(key.split(" AS ")[-1] for key in keys)
+    grouped = f"\nGROUP BY {names}\nORDER BY {names}" if keys else ""
+    return f"SELECT {', '.join(keys + metrics)}\nFROM ({_indent(dataset.sql)}\n) AS q{where}{grouped}"
 
 
 SQL_RANGES = {'DATEADD(DATETIME("now"), -60, minute) : now': "now() - 3600",

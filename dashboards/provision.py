@@ -28,6 +28,11 @@ from infra.settings import Settings, load
 SETUP = Path(__file__).with_name("superset_setup.py")
 
 
+def named(settings: Settings, base: str) -> str:
+    """A name of the settings' namespace's copy: base, or base-<namespace>."""
+    return f"{base}-{settings.namespace}" if settings.namespace else base
+
+
 def dataset_columns(settings: Settings) -> dict[str, list[tuple[str, str]]]:
     """Each dataset's result columns and their ClickHouse types, as the warehouse returns them."""
     from warehouse.client import connect
@@ -67,7 +72,7 @@ def plan(settings: Settings) -> dict:
 def setup_command(settings: Settings, *options: str) -> list[str]:
     """dashboards/superset_setup.py with Superset's Python, on the settings' plan."""
     superset = Superset(settings)
-    steps = superset.home / ("plan" + (f"-{settings.namespace}" if settings.namespace else "") + ".json")
+    steps = superset.home / f"{named(settings, 'plan')}.json"
     steps.write_text(json.dumps(plan(settings)))
     steps.chmod(0o600)
     python = superset.venv / "bin" / "python"
@@ -80,22 +85,21 @@ def unprovision(settings: Settings) -> None:
     superset = Superset(settings)
     run(setup_command(settings, "--remove"), f"removing namespace {settings.namespace}'s dashboards", superset.log,
         env=superset.env())
-    shutil.rmtree(superset.home / f"assets-{settings.namespace}", ignore_errors=True)
-    (superset.home / f"plan-{settings.namespace}.json").unlink(missing_ok=True)
+    shutil.rmtree(superset.home / named(settings, "assets"), ignore_errors=True)
+    (superset.home / f"{named(settings, 'plan')}.json").unlink(missing_ok=True)
 
 
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
-    name = "assets" + (f"-{settings.namespace}" if settings.namespace else "")
-    rendered = render_assets(settings, superset.home / name)
+    rendered = render_assets(settings, superset.home / named(settings, "assets"))
     for path in (rendered / "databases").glob("*.yaml"):
         path.chmod(0o600)
     run(superset.cli("import-directory", "--overwrite", str(rendered)), "importing dashboards into Superset",
         superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
     run(setup_command(settings), "relinking charts, the viewer role and the alerts", superset.log,
         env=superset.env())
-    slug = screens.LOOP_HEALTH.slug + (f"-{settings.namespace}" if settings.namespace else "")
-    return f"dashboards: {len(screens.ALL)} imported; Loop health at {settings.superset_url}/superset/dashboard/{slug}/"
+    return (f"dashboards: {len(screens.ALL)} imported; Loop health at "
+            f"{settings.superset_url}/superset/dashboard/{named(settings, screens.LOOP_HEALTH.slug)}/")
 
 
 if __name__ == "__main__":

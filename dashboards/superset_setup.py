@@ -4,8 +4,9 @@ Python (dashboards/provision.py does), given the plan provision.py wrote:
     python dashboards/superset_setup.py PLAN.json
     python dashboards/superset_setup.py --remove PLAN.json    # a namespace's objects, when its test ends
 
-1. Points each imported chart's saved query at the dataset it was imported onto (the importer
-   gives a chart its new dataset id but leaves the exported one inside `params`).
+1. Points each imported chart's saved form data at the dataset it was imported onto (the importer
+   gives a chart its new dataset id but leaves the rendered one inside `params`; the rendered
+   charts carry no saved query context).
 2. The viewer role, "Drama viewer": Superset's Gamma (dashboards and charts, no SQL Lab, no
    editing) plus read access to the dashboards' database. `superset fab create-user --role
    "Drama viewer"` gives someone that role.
@@ -30,16 +31,9 @@ def relink(db, uuids: set) -> int:
     for chart in db.session.query(Slice).all():
         if str(chart.uuid) not in uuids:
             continue
-        uid = f"{chart.datasource_id}__{chart.datasource_type}"
         params = json.loads(chart.params or "{}")
-        params["datasource"] = uid
+        params["datasource"] = f"{chart.datasource_id}__{chart.datasource_type}"
         chart.params = json.dumps(params)
-        if chart.query_context:
-            context = json.loads(chart.query_context)
-            context["datasource"] = {"id": chart.datasource_id, "type": chart.datasource_type}
-            if "form_data" in context:
-                context["form_data"]["datasource"] = uid
-            chart.query_context = json.dumps(context)
         changed += 1
     return changed
 

@@ -1,7 +1,7 @@
 """A namespace with a day and more of simulated traffic and its own copy of the five dashboards.
 
 The simulator sends 30 simulated hours, ending now, into the namespace's topics (a simulated day
-per wall-clock minute, the studio answering signals, a little of every fault); the namespace's
+per 1.5 wall-clock minutes, the studio answering signals, a little of every fault); the namespace's
 worker writes them to its own database; the day that closed is finalized (reach), as the
 `maintain` service does; then the dashboards are provisioned for the namespace. Nothing is
 written to the demo's database, and everything is removed afterwards.
@@ -9,28 +9,25 @@ written to the demo's database, and everything is removed afterwards.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from bench.calibration import simulate as run_simulator
 from infra.settings import ROOT, Settings, load
 from tests.conftest import drop_namespace, free_port
 
 HOURS = 30
 
 
-def simulate(settings: Settings, log: Path) -> None:
+def simulate(settings: Settings) -> int:
+    """HOURS simulated hours ending now, a simulated day per 1.5 wall-clock minutes; messages sent."""
     start = (datetime.now(timezone.utc) - timedelta(hours=HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with open(log, "wb") as out:
-        subprocess.run([sys.executable, "-m", "simulator", "--seed", "5", "--start", start, "--hours", str(HOURS),
-                        "--day-minutes", "1.5", "--users-per-day", "2000", "--rate", "100000",
-                        "--malformed", "0.002", "--duplicates", "0.002"],
-                       env={**os.environ, **settings.as_env()}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                       check=True, timeout=900)
+    return run_simulator(settings, ["--seed", "5", "--start", start, "--hours", str(HOURS), "--day-minutes", "1.5",
+                                    "--users-per-day", "2000", "--rate", "100000", "--malformed", "0.002",
+                                    "--duplicates", "0.002"], timeout=900)
 
 
 def drained(settings: Settings, quiet_s: float = 8.0, timeout: float = 300.0) -> int:
@@ -53,7 +50,7 @@ def drained(settings: Settings, quiet_s: float = 8.0, timeout: float = 300.0) ->
 
 
 @pytest.fixture(scope="package")
-def loop_namespace(stack, tmp_path_factory):
+def loop_namespace(stack):
     """Settings of a namespace with simulated traffic, its worker running, and its dashboards."""
     from dashboards.provision import provision, unprovision
     from infra import services
@@ -64,8 +61,8 @@ def loop_namespace(stack, tmp_path_factory):
     worker = services.Worker(settings)
     try:
         bring_up(settings, stack=(), apps=(services.Worker,))
-        simulate(settings, tmp_path_factory.mktemp("simulator") / "simulator.log")
-        print(f"{drained(settings)} events in {settings.clickhouse_db}")
+        sent = simulate(settings)
+        print(f"{sent} messages sent, {drained(settings)} events in {settings.clickhouse_db}")
         reach.close(settings, say=print)
         print(provision(settings))
         yield settings

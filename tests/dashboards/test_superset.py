@@ -17,13 +17,9 @@ from infra.services import Superset
 from warehouse.client import connect
 
 
-def api_session(settings, username: str, password: str) -> requests.Session:
-    return api.session(settings, username, password)
-
-
 @pytest.fixture(scope="module")
 def admin(loop_namespace):
-    return api_session(loop_namespace, loop_namespace.superset_admin_user, loop_namespace.superset_admin_password)
+    return api.session(loop_namespace, loop_namespace.superset_admin_user, loop_namespace.superset_admin_password)
 
 
 def dashboard_charts(session, settings, slug: str) -> dict[str, dict]:
@@ -87,7 +83,7 @@ def viewer(loop_namespace):
                                 password), env=env, check=True, capture_output=True, timeout=120)
     subprocess.run(superset.cli("fab", "reset-password", "--username", name, "--password", password), env=env,
                    check=True, capture_output=True, timeout=120)
-    return api_session(settings, name, password)
+    return api.session(settings, name, password)
 
 
 def test_the_viewer_sees_the_dashboards_and_their_data_but_not_sql_lab(loop_namespace, admin, viewer):
@@ -120,7 +116,7 @@ def test_security_defaults(loop_namespace):
     policy = page.headers.get("Content-Security-Policy", "")
     assert "default-src 'self'" in policy and "script-src 'self'" in policy, policy
     # CSRF: a logged-in session that changes something without the CSRF token is refused
-    session = api_session(settings, settings.superset_admin_user, settings.superset_admin_password)
+    session = api.session(settings, settings.superset_admin_user, settings.superset_admin_password)
     del session.headers["X-CSRFToken"]
     refused = session.post(f"{settings.superset_url}/api/v1/dashboard/", json={"dashboard_title": "csrf"}, timeout=30)
     assert refused.status_code == 400 and "CSRF token is missing" in refused.text, refused.text[:300]
