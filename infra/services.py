@@ -12,11 +12,13 @@ import string
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 from infra.process import PidFile, ServiceError, http_ok, pid_alive, port_open, run, spawn, tail, terminate
 from infra.settings import ROOT, Settings
+from infra.supervise import read_restarts
 
 INFRA = ROOT / "infra"
 
@@ -404,18 +406,44 @@ class Worker(App):
     def ports(self):
         return [("127.0.0.1", self.settings.worker_web_port)]
 
+    @property
+    def restarts_file(self) -> Path:
+        return self.settings.pid_dir / f"{self.name}.restarts"
+
     def healthy(self) -> bool:
+        """/health answers 200 with a status: ok or retrying (503 when stalled)."""
         return http_ok(f"http://127.0.0.1:{self.settings.worker_web_port}/health", '"status"')
 
-    def status(self) -> str:
-        line = super().status()
+    def health(self) -> dict | None:
+        """The worker's /health as it answered, 503 (stalled) included; None when it does not answer."""
+        url = f"http://127.0.0.1:{self.settings.worker_web_port}/health"
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.settings.worker_web_port}/health", timeout=2) as r:
-                state = json.loads(r.read())
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as error:
+            try:
+                return json.loads(error.read())
+            except ValueError:
+                return None
         except (OSError, ValueError):
-            return line
-        extra = f"  {state['batches']} batches, {state['messages']} messages, last {state['last_batch_at'] or '—'}"
-        return line + extra + (f"  RETRYING {state['retrying']}" if state["retrying"] else "")
+            return None
+
+    def status(self) -> str:
+        pid = self.pid()
+        if pid is None:
+            return f"{self.name:<11} stopped"
+        restarts, at, code = read_restarts(self.restarts_file)
+        restarted = (f"  restarted {restarts}x (last {time.strftime('%H:%M:%S', time.localtime(at))}, "
+                     f"exit {code})" if restarts else "  restarted 0x")
+        state = self.health()
+        if state is None:
+            return f"{self.name:<11} pid {pid:<8} NOT answering /health (see `make logs`)  {self.address()}{restarted}"
+        word = {"ok": "healthy", "retrying": "RETRYING", "stalled": "STALLED"}.get(state["status"], state["status"])
+        line = (f"{self.name:<11} pid {pid:<8} {word:<10} {self.address()}  {state['batches']} batches, "
+                f"{state['messages']} messages, {state['in_flight']} in flight, last {state['last_batch_at'] or '—'}")
+        if state["status"] == "stalled":
+            line += f"  (no batch finished for {state.get('stalled_for_s', '?')}s)"
+        return line + (f"  retrying: {state['retrying']}" if state["retrying"] else "") + restarted
 
     def env(self) -> dict[str, str]:
         """The production worker (no namespace) writes as the writer, which may use the project's
@@ -431,7 +459,9 @@ class Worker(App):
         self.settings.faust_data_dir.mkdir(parents=True, exist_ok=True)
 
     def argv(self):
-        return [sys.executable, "-m", "streams", "worker", "--loglevel=info",
+        """The worker under infra/supervise.py, which starts it again when it exits non-zero."""
+        return [sys.executable, "-m", "infra.supervise", str(self.restarts_file), "--",
+                sys.executable, "-m", "streams", "worker", "--loglevel=info",
                 f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1"]
 
 

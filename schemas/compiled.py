@@ -11,9 +11,15 @@ RFC 3339 (a space for `T`, seven fraction digits, `+0100`), so it stays a string
 with the precise validator's own pattern. Whatever this path does not accept goes to
 `schemas.validate.validate`, which gives the reason code with the spec's precedence; property
 tests (tests/schemas/test_compiled.py) show that the two agree on everything this path accepts.
+
+The bounds msgspec cannot say either are checked on the bytes, once per batch in C: a message over
+64 KiB, a `\\u0000` escape, or a number that may overflow a double (an exponent of 10 or more, or
+300 digits in a row, in any field, extra ones too: msgspec skips an unknown field's number unread,
+orjson refuses it) go to the precise validator; so does an event time outside its window.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from itertools import compress
 from operator import attrgetter, itemgetter
@@ -22,11 +28,23 @@ from typing import Annotated, Literal, Optional, Union
 import msgspec
 
 from schemas.events import EVENT_TYPES, FieldSpec, field_specs
-from schemas.validate import RFC3339, cross_field_problem
+from schemas.validate import EARLIEST, FUTURE_SLACK, MAX_MESSAGE_BYTES, NUL_ESCAPE, RFC3339, cross_field_problem
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ONE_MICROSECOND = timedelta(microseconds=1)
 ZERO = timedelta(0)
+EARLIEST_US = (EARLIEST.replace(tzinfo=timezone.utc) - EPOCH) // ONE_MICROSECOND
+SLACK_US = FUTURE_SLACK // ONE_MICROSECOND
+HUGE_NUMBER = re.compile(rb"[0-9.][eE]\+?0*[1-9][0-9]|[0-9]{300}")   # may overflow a double: ask orjson
+
+
+def now_us() -> int:
+    return (datetime.now(timezone.utc) - EPOCH) // ONE_MICROSECOND
+
+
+def suspect(raw: bytes) -> bool:
+    """A bound that only the bytes show may be broken: the precise validator decides."""
+    return len(raw) > MAX_MESSAGE_BYTES or NUL_ESCAPE in raw or HUGE_NUMBER.search(raw) is not None
 
 
 def _annotation(spec: FieldSpec):
@@ -99,18 +117,21 @@ def event_micros(text: str) -> int | None:
     return micros
 
 
-def accept(raw: bytes, topic: str | None):
+def accept(raw: bytes, topic: str | None, now: int | None = None):
     """(struct, event time in µs) when `raw` is a valid event for `topic`; None for anything else.
+    `now`: the receiver's clock in µs since the epoch (the current time if None).
 
     None does not mean invalid: it means "ask schemas.validate.validate", which decides."""
+    if suspect(raw):
+        return None
     try:
         event = DECODE(raw)
     except DECODE_ERRORS:
         return None
-    return _checked(event, topic)
+    return _checked(event, topic, now_us() if now is None else now)
 
 
-def _checked(event, topic: str | None):
+def _checked(event, topic: str | None, now: int):
     """The rules msgspec cannot express, one event at a time: (event, µs) or None."""
     kind = type(event)
     if topic is not None and TOPIC_OF[kind] != topic:
@@ -118,7 +139,7 @@ def _checked(event, topic: str | None):
     if kind in CROSS_FIELD and not _cross_fields_agree(event):
         return None
     at = event_micros(event.event_time)
-    return None if at is None else (event, at)
+    return None if at is None or not EARLIEST_US <= at <= now + SLACK_US else (event, at)
 
 
 def _cross_fields_agree(event) -> bool:
@@ -132,16 +153,20 @@ TYPES_OF_TOPIC: dict[str, frozenset] = {topic: frozenset(k for k, t in TOPIC_OF.
 _TIME, _HEAD, _TAIL = attrgetter("event_time"), itemgetter(slice(None, 19)), itemgetter(slice(19, None))
 
 
-def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int], list[int]]:
+def accept_all(values: list[bytes], topic: str | None, now: int | None = None) -> tuple[list, list[int], list[int]]:
     """`accept` over many messages: (structs, their µs, their positions in `values`). A position
     missing from the last list is for schemas.validate.validate to decide.
 
     Each rule is checked a column at a time (map over the batch, in C), and only the events it
     concerns take a Python step: the types of another topic, the two types with a cross-field
     rule, and event times whose second or fraction has not been seen before."""
+    now = now_us() if now is None else now
     events = []
     append, decode = events.append, DECODE
     failed = False
+    blob = b"\n".join(values)
+    if NUL_ESCAPE in blob or HUGE_NUMBER.search(blob) or max(map(len, values), default=0) > MAX_MESSAGE_BYTES:
+        values = [b"" if suspect(raw) else raw for raw in values]        # b"" fails to decode: precise path
     for raw in values:
         try:
             append(decode(raw))
@@ -170,6 +195,10 @@ def accept_all(values: list[bytes], topic: str | None) -> tuple[list, list[int],
             events, positions = _keep(events, positions, keep)
     else:
         micros = [s * 1_000_000 + f for s, f in zip(seconds, fractions)]
+    if micros and (min(micros) < EARLIEST_US or max(micros) > now + SLACK_US):
+        keep = [EARLIEST_US <= m <= now + SLACK_US for m in micros]
+        micros = list(compress(micros, keep))
+        events, positions = _keep(events, positions, keep)
     return events, micros, list(positions)
 
 

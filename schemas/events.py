@@ -27,16 +27,25 @@ class Range:
     pattern: str | None = None
 
 
-# --- the contract's value types ----------------------------------------------------------
-Text = Annotated[str, Range(min_length=1)]                    # a non-empty string
+# --- the contract's value types (events-v1.md, "Bounds") ---------------------------------
+# Every value fits what the warehouse stores: no sum, window or column a metric uses can overflow.
+MAX_EPISODES = 10_000
+MAX_MS = 86_400_000            # one day
+MAX_SECONDS = 86_400
+MAX_COINS = 1_000_000_000
+MAX_USD = 10_000_000
+Text = Annotated[str, Range(min_length=1, max_length=128)]    # ids: app, user, title, session, campaign …
+Label = Annotated[str, Range(min_length=1, max_length=200)]   # trope, genre
 EventId = Annotated[str, Range(min_length=1, max_length=64)]
 TitleName = Annotated[str, Range(min_length=1, max_length=200)]   # the title as audiences see it
 Timestamp = Annotated[str, Range(pattern="rfc3339")]          # RFC 3339 with a zone, checked last
-Episode = Annotated[int, Range(minimum=1)]
-Count = Annotated[int, Range(minimum=0)]                      # integers ≥ 0: ms, coins, totals
-Seconds = Annotated[float, Range(minimum=0)]
-Usd = Annotated[float, Range(minimum=0)]
-PositiveUsd = Annotated[float, Range(minimum=0, exclusive_minimum=True)]
+Episode = Annotated[int, Range(minimum=1, maximum=MAX_EPISODES)]
+Episodes = Annotated[int, Range(minimum=0, maximum=MAX_EPISODES)]
+Millis = Annotated[int, Range(minimum=0, maximum=MAX_MS)]
+Coins = Annotated[int, Range(minimum=0, maximum=MAX_COINS)]
+Seconds = Annotated[float, Range(minimum=0, maximum=MAX_SECONDS)]
+Usd = Annotated[float, Range(minimum=0, maximum=MAX_USD)]
+PositiveUsd = Annotated[float, Range(minimum=0, exclusive_minimum=True, maximum=MAX_USD)]
 Stars = Annotated[int, Range(minimum=1, maximum=5)]
 Country = Annotated[str, Range(pattern="^[A-Z]{2}$")]
 Channel = Literal["tiktok", "instagram", "youtube", "facebook", "other"]
@@ -85,13 +94,13 @@ class ContentEvent(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ScriptCreated(ContentEvent, type="script_created", topic=topics.CONTENT):
-    trope: str
-    genre: str
+    trope: Label
+    genre: Label
     origin: Origin
     title_name: Optional[TitleName] = None
     adaptation: Optional[Adaptation] = None
-    parent_title_id: Optional[str] = None
-    signal_id: Optional[str] = None
+    parent_title_id: Optional[Text] = None
+    signal_id: Optional[Text] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,58 +113,58 @@ class EpisodeReleased(ContentEvent, type="episode_released", topic=topics.CONTEN
 @dataclass(frozen=True, kw_only=True)
 class TitleLaunched(ContentEvent, type="title_launched", topic=topics.CONTENT):
     episodes_total: Episode
-    free_episodes: Count
+    free_episodes: Episodes
 
 
 # --- drama.distribution: teasers and paid acquisition -------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class TeaserImpression(Event, type="teaser_impression", topic=topics.DISTRIBUTION):
     channel: Channel
-    campaign_id: str
+    campaign_id: Text
     cost_usd: Usd
 
 
 @dataclass(frozen=True, kw_only=True)
 class TeaserView(Event, type="teaser_view", topic=topics.DISTRIBUTION):
     channel: Channel
-    campaign_id: str
-    watch_ms: Count
+    campaign_id: Text
+    watch_ms: Millis
 
 
 @dataclass(frozen=True, kw_only=True)
 class TeaserClick(Event, type="teaser_click", topic=topics.DISTRIBUTION):
     channel: Channel
-    campaign_id: str
+    campaign_id: Text
 
 
 @dataclass(frozen=True, kw_only=True)
 class Install(Event, type="install", topic=topics.DISTRIBUTION):
     channel: Channel
-    campaign_id: str
+    campaign_id: Text
 
 
 # --- drama.viewing: playback ---------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class EpisodeStart(Event, type="episode_start", topic=topics.VIEWING):
     episode: Episode
-    session_id: str
-    startup_ms: Count
+    session_id: Text
+    startup_ms: Millis
 
 
 @dataclass(frozen=True, kw_only=True)
 class EpisodeComplete(Event, type="episode_complete", topic=topics.VIEWING):
     episode: Episode
-    session_id: str
+    session_id: Text
     watch_s: Seconds
-    rebuffer_ms: Count
+    rebuffer_ms: Millis
 
 
 @dataclass(frozen=True, kw_only=True)
 class EpisodeExit(Event, type="episode_exit", topic=topics.VIEWING):
     episode: Episode
-    session_id: str
+    session_id: Text
     position_s: Seconds
-    rebuffer_ms: Count
+    rebuffer_ms: Millis
 
 
 # --- drama.paywall: unlocks and money ------------------------------------------------------
@@ -168,14 +177,14 @@ class PaywallShown(Event, type="paywall_shown", topic=topics.PAYWALL):
 class EpisodeUnlocked(Event, type="episode_unlocked", topic=topics.PAYWALL):
     episode: Episode
     method: UnlockMethod
-    coins_spent: Count          # 0 unless method is "coins" (checked by the validator)
+    coins_spent: Coins          # 0 unless method is "coins" (checked by the validator)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Purchase(Event, type="purchase", topic=topics.PAYWALL):
     product: Product
     amount_usd: PositiveUsd
-    coins: Count                # coins credited; 0 for subscriptions (checked by the validator)
+    coins: Coins                # coins credited; 0 for subscriptions (checked by the validator)
 
 
 # --- drama.ads: ad monetization ------------------------------------------------------------

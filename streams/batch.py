@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from schemas.compiled import STRUCTS, TYPE_OF, accept_all
-from schemas.validate import Accepted, validate
+from schemas.validate import MAX_MESSAGE_BYTES, Accepted, quote, utc_now, validate
 from streams.dedup import digests
 from streams.state import MINUTE_US, UNKNOWN_SEGMENT, PartitionMemory
 from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
@@ -73,6 +73,20 @@ class Part:
         self.invalid: list[Invalid] = []
         self.duplicates: list[int] = []            # offsets of resent events
 
+    def subset(self, keep: list[int], refused: Iterable["Invalid"] = ()) -> "Part":
+        """The same partition's share with only the accepted events at indices `keep` (in order),
+        and `refused` added to its rejected messages: how one event's processing_error is taken out."""
+        part = Part(self.topic, self.partition, self.offsets)
+        part.invalid = sorted([*self.invalid, *refused], key=lambda i: i.offset)
+        part.duplicates = self.duplicates
+        for name in ("accepted", "events", "types", "micros", "late", "values"):
+            column = getattr(self, name)
+            setattr(part, name, [column[n] for n in keep])
+        part.segments = {k: self.segments[n] for k, n in enumerate(keep) if n in self.segments}
+        for k, etype in enumerate(part.types):
+            part.by_type.setdefault(etype, []).append(k)
+        return part
+
     def cut(self, high_water: dict) -> int:
         """Index of the first accepted event past a table's mark for this partition."""
         mark = high_water.get((self.topic, self.partition), -1)
@@ -99,20 +113,26 @@ def _as_event(event: dict):
 
 def classify(topic: str, partition: int, messages: list, memory: PartitionMemory, profiles: dict,
              namespace: str = "", confirm: Callable[[list[str]], set] | None = None,
-             lateness: timedelta = ALLOWED_LATENESS) -> Part:
+             lateness: timedelta = ALLOWED_LATENESS, now: datetime | None = None, commit: bool = True) -> Part:
     """Validate, de-duplicate and window-check one partition's messages, in offset order.
 
-    memory: the partition's watermark and remembered ids (updated); profiles: user_id → segment
-    (updated by user_profile events as they pass); confirm(ids) → the ids among them that
-    events_raw holds for this partition (a digest match is a duplicate only if confirmed)."""
+    memory: the partition's watermark and remembered ids; profiles: user_id → segment (from
+    user_profile events as they pass); confirm(ids) → the ids among them that events_raw holds for
+    this partition (a digest match is a duplicate only if confirmed); now: the worker's clock
+    (naive UTC), which no event time may pass by more than 5 minutes.
+
+    memory and profiles change only at the very end, once everything else has succeeded, and not
+    at all with commit=False (a dry run: which messages can be classified?). A classification
+    that raises leaves them as they were."""
     part = Part(topic, partition, list(map(_OFFSET, messages)))
     wanted = contract_topic(topic, namespace)
+    now = now or utc_now()
     # 1. Every field rule, compiled; what the fast path leaves, the precise validator decides.
     raw = list(map(_VALUE, messages))
-    events, micros, kept = accept_all(raw, wanted)
+    events, micros, kept = accept_all(raw, wanted, (now - EPOCH) // timedelta(microseconds=1))
     types = list(map(TYPE_OF.__getitem__, map(type, events)))
     if len(kept) < len(messages):
-        events, micros, kept, types = _precise(part, messages, wanted, events, micros, kept, types)
+        events, micros, kept, types = _precise(part, messages, wanted, events, micros, kept, types, now)
     if not kept:
         return part
     # 2. Remembered digests, all at once; a match is confirmed against events_raw.
@@ -146,11 +166,9 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
             watermark = at
             if (at - horizon_us) // MINUTE_US > cutoff:
                 cutoff = (at - horizon_us) // MINUTE_US
-    memory.watermark = None if watermark == NO_WATERMARK else watermark
-    memory.cutoff = cutoff
-    stamps = np.fromiter(batch_ids.values(), np.int32, len(batch_ids))
+    stamps = np.fromiter(batch_ids.values(), np.int64, len(batch_ids))
     alive = stamps >= cutoff
-    memory.table.add(digests(list(batch_ids))[alive], stamps[alive], cutoff)
+    remembered = digests(list(batch_ids))[alive], stamps[alive].astype(np.int32), cutoff
     # 4. The accepted first sightings, in parallel lists.
     if len(kept) == len(messages):
         offsets, values = part.offsets, raw
@@ -173,12 +191,20 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     else:
         for n, etype in enumerate(types):
             part.by_type.setdefault(etype, []).append(n)
+    profiled = {}
     for n in part.by_type.get("user_profile", ()):
         e = events[n]
-        profiles[e.user_id] = (e.gender, e.age_band, e.country)
+        profiled[e.user_id] = (e.gender, e.age_band, e.country)
     for etype in SEGMENT_TYPES:
         for n in part.by_type.get(etype, ()):
-            part.segments[n] = profiles.get(events[n].user_id, UNKNOWN_SEGMENT)
+            user = events[n].user_id
+            part.segments[n] = profiled.get(user) or profiles.get(user, UNKNOWN_SEGMENT)
+    # 5. Everything computed: only now does the partition's state move.
+    if commit:
+        memory.table.add(*remembered)
+        memory.watermark = None if watermark == NO_WATERMARK else watermark
+        memory.cutoff = cutoff
+        profiles.update(profiled)
     return part
 
 
@@ -192,14 +218,14 @@ def _or_empty(column: list) -> list:
     return [v or "" for v in column] if None in column else column
 
 
-def _precise(part: Part, messages: list, wanted: str, events, micros, kept, types):
+def _precise(part: Part, messages: list, wanted: str, events, micros, kept, types, now: datetime):
     """The messages the compiled path left: rejected with their reason, or accepted after all."""
     fast = set(kept)
     merged = list(zip(kept, events, micros, types))
     for n, m in enumerate(messages):
         if n in fast:
             continue
-        verdict = validate(m.value, wanted)
+        verdict = validate(m.value, wanted, now)
         if isinstance(verdict, Accepted):
             merged.append((n, _as_event(verdict.event), (verdict.event_time - EPOCH) // timedelta(microseconds=1),
                            verdict.event["event_type"]))
@@ -211,6 +237,24 @@ def _precise(part: Part, messages: list, wanted: str, events, micros, kept, type
         return [], [], [], []
     kept, events, micros, types = (list(column) for column in zip(*merged))
     return events, micros, kept, types
+
+
+def isolate(parts: list[Part], build: Callable[[list[Part], dict], object]) -> list[Part]:
+    """The parts without the accepted events whose own columns cannot be built: each such event
+    becomes a processing_error with the exception it raised. `build(parts, marks)` is what raised
+    for the whole; it is tried on each event alone (slow, and only after a failure)."""
+    out = []
+    for p in parts:
+        keep, refused = [], []
+        for n in range(len(p.accepted)):
+            try:
+                build([p.subset([n])], {})
+            except Exception as error:  # noqa: BLE001 - this event's own effect cannot be computed
+                refused.append(processing_error(p.topic, p.partition, p.accepted[n], None, p.values[n], error))
+            else:
+                keep.append(n)
+        out.append(p.subset(keep, refused) if refused else p)
+    return out
 
 
 # --- columns ---------------------------------------------------------------------------------------
@@ -248,18 +292,70 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
 def rejected_columns(parts: Iterable[Part], high_water: dict) -> tuple[list[Invalid], list[list] | None]:
     """events_rejected (and drama.dlq): the rejected messages past the table's mark."""
     fresh = [i for p in parts for i in p.invalid if i.offset > high_water.get((i.topic, i.partition), -1)]
-    if not fresh:
-        return fresh, None
-    return fresh, [[i.topic for i in fresh], [i.partition for i in fresh], [i.offset for i in fresh],
-                   [i.reason for i in fresh], [i.detail for i in fresh],
-                   [i.value.decode("utf-8", "replace") for i in fresh]]
+    return fresh, rejected_rows(fresh)
+
+
+def rejected_rows(invalid: list[Invalid]) -> list[list] | None:
+    """events_rejected's columns for these rejected messages."""
+    if not invalid:
+        return None
+    return [[i.topic for i in invalid], [i.partition for i in invalid], [i.offset for i in invalid],
+            [i.reason for i in invalid], [i.detail for i in invalid],
+            [dlq_value(i).decode("utf-8", "replace") for i in invalid]]
+
+
+def refused_events(parts: Iterable[Part], rows: list[tuple[dict, str]]) -> list[Invalid]:
+    """The accepted events behind rows that ClickHouse refused (warehouse/sink.py, `refused`), as
+    processing_error: by (topic, partition, offset) for a table of one row per event, else every
+    event of the row's partition in its minute (and of its title, where the row has one)."""
+    by_place = {(p.topic, p.partition): p for p in parts}
+    out: dict = {}
+    for row, why in rows:
+        place = (row.get("topic"), row.get("partition")) if "offset" in row else \
+            (row.get("src_topic"), row.get("src_partition"))
+        p = by_place.get((place[0].decode() if isinstance(place[0], bytes) else place[0], place[1]))
+        if p is None:
+            continue
+        if "offset" in row:
+            found = [p.accepted.index(row["offset"])] if row["offset"] in p.accepted else []
+        else:
+            window = row.get("window_start")
+            minute = (window if isinstance(window, int) else int(window.timestamp())) // 60
+            title = row.get("title_id")
+            found = [n for n in range(len(p.accepted)) if p.micros[n] // MINUTE_US == minute
+                     and (title is None or getattr(p.events[n], "title_id", None) == title)]
+        for n in found:
+            error = RefusedRow(f"ClickHouse refused its row: {why}")
+            out[(p.topic, p.partition, p.accepted[n])] = processing_error(p.topic, p.partition, p.accepted[n], None,
+                                                                          p.values[n], error)
+    return list(out.values())
+
+
+class RefusedRow(Exception):
+    """ClickHouse would not store a row this event contributes to (a data error, not a passing one)."""
 
 
 def dlq_headers(invalid: Invalid) -> list[tuple[str, bytes]]:
     """Where a rejected message came from and why, as Kafka headers on its drama.dlq copy."""
-    return [("source_topic", invalid.topic.encode()), ("source_partition", str(invalid.partition).encode()),
-            ("source_offset", str(invalid.offset).encode()), ("reason", invalid.reason.encode()),
-            ("detail", invalid.detail.encode())]
+    headers = [("source_topic", invalid.topic.encode()), ("source_partition", str(invalid.partition).encode()),
+               ("source_offset", str(invalid.offset).encode()), ("reason", invalid.reason.encode()),
+               ("detail", invalid.detail.encode())]
+    if len(invalid.value) > MAX_MESSAGE_BYTES:
+        headers.append(("truncated_from", str(len(invalid.value)).encode()))
+    return headers
+
+
+def dlq_value(invalid: Invalid) -> bytes:
+    """The bytes a dead letter carries: the original, cut to its first 64 KiB when larger (events-v1:
+    a larger message is refused and its first 64 KiB kept), so a dead letter always fits the producer."""
+    return invalid.value[:MAX_MESSAGE_BYTES]
+
+
+def processing_error(topic: str, partition: int, offset: int, key: bytes | None, value: bytes,
+                     error: BaseException) -> Invalid:
+    """A message that passed every rule and still could not be computed or stored (events-v1)."""
+    return Invalid(topic, partition, offset, key, value, "processing_error",
+                   f"{type(error).__name__}: {quote(str(error))}")
 
 
 # --- title_metrics_1m ------------------------------------------------------------------------------

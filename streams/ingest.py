@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import NamedTuple
 
 from schemas.topics import DLQ, INPUT_TOPICS, USERS
+from schemas.validate import utc_now
 from streams import batch as columns
 from streams.app import FETCHES, SETTINGS, app
 from streams.progress import in_thread, progress, retry, retry_blocking
@@ -30,6 +31,7 @@ from warehouse.sink import ClickHouseSink
 from warehouse.tables import HIGH_WATER
 
 BATCH_MAX = 50_000          # records taken at most per batch (several fetches merged)
+AGENT_FAILED = 70           # the worker's exit status when its agent failed (EX_SOFTWARE)
 log = logging.getLogger(__name__)
 input_topics = app.topic(*[SETTINGS.topic(name) for name in INPUT_TOPICS],
                          key_type=bytes, value_type=bytes, value_serializer="raw")
@@ -39,8 +41,10 @@ SINKS = {table: ClickHouseSink(SETTINGS, table) for table in HIGH_WATER}
 
 @app.page("/health")
 async def health(web, request):
-    """Liveness beyond the open port: batches done, the batch in flight, what is being retried."""
-    return web.json(progress.as_dict())
+    """Liveness beyond the open port: batches done, the batch in flight, what is being retried.
+    HTTP 503 when stalled: messages in flight and no batch finished for 30 s."""
+    state = progress.as_dict()
+    return web.json(state, status=503 if state["status"] == "stalled" else 200)
 
 
 class Memory:
@@ -109,16 +113,47 @@ class Memory:
         """The fetch's partitions, profiles first (a profile and its user's events fetched
         together: the profile counts), each classified in offset order."""
         users = SETTINGS.topic(USERS)
+        now = utc_now()
         parts = []
         for tp in sorted(fetched, key=lambda tp: (tp.topic != users, tp.topic, tp.partition)):
-            key = (tp.topic, tp.partition)
-            state = self.partitions[key]
-            parts.append(columns.classify(tp.topic, tp.partition, fetched[tp], state, self.profiles,
-                                          SETTINGS.namespace,
-                                          confirm=lambda ids, t=tp.topic, p=tp.partition: self.confirm(t, p, ids)))
+            state = self.partitions[(tp.topic, tp.partition)]
+            parts.append(self.classify_partition(tp.topic, tp.partition, fetched[tp], state, now))
             state.next_offset = fetched[tp][-1].offset + 1
         self.last_parts = {(p.topic, p.partition): p for p in parts}
         return parts
+
+    def classify_partition(self, topic: str, partition: int, messages: list, state, now) -> columns.Part:
+        """columns.classify, with one event's exception contained: the messages whose own
+        classification raises are processing_error, the others are classified as if they were
+        not there (classify changes no state when it raises)."""
+        def run(some, commit=True):
+            return columns.classify(topic, partition, some, state, self.profiles, SETTINGS.namespace,
+                                    confirm=lambda ids: self.confirm(topic, partition, ids), now=now, commit=commit)
+        try:
+            return run(messages)
+        except Exception:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
+            log.exception("classifying %d message(s) of %s[%d] raised; isolating the one(s) that cause it",
+                          len(messages), topic, partition)
+            refused = []
+            for m in messages:
+                try:
+                    run([m], commit=False)
+                except Exception as own:  # noqa: BLE001
+                    refused.append(columns.processing_error(topic, partition, m.offset, m.key, m.value, own))
+            bad = {i.offset for i in refused}
+            rest = [m for m in messages if m.offset not in bad]
+            try:
+                part = run(rest) if refused and rest else None
+            except Exception as again:  # noqa: BLE001 - only together: every one is dead-lettered, none lost
+                error, part = again, None
+            if part is None:
+                refused = refused if rest == [] else [columns.processing_error(topic, partition, m.offset, m.key,
+                                                                                m.value, error) for m in messages]
+                part = columns.Part(topic, partition, [m.offset for m in messages])
+            offsets = [m.offset for m in messages]
+            part.offsets, part.first, part.last = offsets, offsets[0], offsets[-1]
+            part.invalid = sorted([*part.invalid, *refused], key=lambda i: i.offset)
+            return part
 
 
 memory = Memory()
@@ -134,21 +169,36 @@ async def forget_revoked(app, revoked, **kwargs) -> None:  # noqa: ARG001
 
 async def send_dead_letters(invalid) -> None:
     """Send every rejected message to drama.dlq and wait until Kafka acknowledged each."""
-    pending = [await dead_letters.send(key=i.key, value=i.value, headers=columns.dlq_headers(i)) for i in invalid]
+    pending = [await dead_letters.send(key=i.key, value=columns.dlq_value(i), headers=columns.dlq_headers(i))
+               for i in invalid]
     for future in pending:
         await future
 
 
-async def write(table: str, table_columns: list | None, lasts: dict) -> None:
+async def write(table: str, table_columns: list | None, lasts: dict) -> list:
     """One insert; then the table's marks move to the batch's last offset of each partition:
-    the table now holds all it ever will up to there (its rows were cut to what it lacked)."""
-    if table_columns:
-        await retry(f"writing {len(table_columns[0])} rows to {table}",
-                    in_thread(SINKS[table].write, table_columns))
-        marks = memory.high_water.setdefault(table, {})
-        for tp, last in lasts.items():
-            if marks.get(tp, -1) < last:
-                marks[tp] = last
+    the table now holds all it ever will up to there (its rows were cut to what it lacked).
+    Returns the rows that ClickHouse refused with a data error (warehouse/sink.py), if any."""
+    if not table_columns:
+        return []
+    sink = SINKS[table]
+    await retry(f"writing {len(table_columns[0])} rows to {table}", in_thread(sink.write, table_columns))
+    marks = memory.high_water.setdefault(table, {})
+    for tp, last in lasts.items():
+        if marks.get(tp, -1) < last:
+            marks[tp] = last
+    if sink.refused:
+        log.error("%s refused %d row(s) with a data error; first: %s", table, len(sink.refused), sink.refused[0][1])
+    return sink.refused
+
+
+async def dead_letter_refused(batch: "Batch", refused: list) -> None:
+    """The events behind refused rows go where every reject goes: drama.dlq and events_rejected."""
+    invalid = columns.refused_events(batch.parts, refused)
+    if invalid:
+        await retry("sending dead letters", lambda: send_dead_letters(invalid))
+        await retry(f"writing {len(invalid)} rows to events_rejected",
+                    in_thread(SINKS["events_rejected"].write, columns.rejected_rows(invalid)))
 
 
 class Batch(NamedTuple):
@@ -161,6 +211,7 @@ class Batch(NamedTuple):
     stage_2: tuple          # the metric tables
     health: list | None     # pipeline_health_1m_parts, last: the batch is complete
     scores: dict            # feedback for the re-create loop
+    parts: list             # the classified partitions: whose events a refused row came from
 
 
 async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
@@ -170,13 +221,21 @@ async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
         await writing                       # a restore reads ClickHouse: everything before it must be there
     await retry("restoring state from ClickHouse", in_thread(memory.ensure, firsts))
     parts = await in_thread(memory.classify, fetched)()
-    marks = memory.high_water
+    offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
+    count = sum(map(len, fetched.values()))
+    try:
+        return build_batch(parts, memory.high_water, offsets, count)
+    except Exception:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
+        log.exception("building a batch's columns raised; isolating the event(s) that cause it")
+        return build_batch(columns.isolate(parts, build_batch), memory.high_water, offsets, count)
+
+
+def build_batch(parts: list, marks: dict, offsets: dict | None = None, count: int = 0) -> Batch:
+    """Every table's columns for classified parts, cut to what each table lacks (pure)."""
     invalid, rejected = columns.rejected_columns(parts, marks.get("events_rejected", {}))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     return Batch(
-        offsets={tp: records[-1].offset + 1 for tp, records in fetched.items()},
-        lasts={(p.topic, p.partition): p.last for p in parts},
-        count=sum(map(len, fetched.values())), invalid=invalid,
+        offsets=offsets or {}, lasts={(p.topic, p.partition): p.last for p in parts}, count=count, invalid=invalid,
         stage_1=(("events_rejected", rejected),
                  ("events_raw", columns.raw_columns(parts, marks.get("events_raw", {}))),
                  ("title_events", columns.title_event_columns(parts, marks.get("title_events", {})))),
@@ -186,7 +245,7 @@ async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
             ("segment_metrics_1m_parts", columns.segment_columns),
             ("title_first_views_parts", columns.first_view_columns))),
         health=columns.health_columns(parts, marks.get("pipeline_health_1m_parts", {}), now),
-        scores=columns.feedback_scores(parts, marks.get("title_metrics_1m_parts", {})))
+        scores=columns.feedback_scores(parts, marks.get("title_metrics_1m_parts", {})), parts=parts)
 
 
 async def finish(batch: Batch, consumer) -> None:
@@ -198,11 +257,15 @@ async def finish(batch: Batch, consumer) -> None:
         # Three stages, each table of a stage written at once on its own connection: events_raw
         # before the metric tables (it is what de-duplication is rebuilt from after a restart),
         # pipeline health last (it says the batch is complete).
-        await asyncio.gather(*(write(table, table_columns, batch.lasts) for table, table_columns in batch.stage_1))
+        refused = await asyncio.gather(*(write(table, table_columns, batch.lasts)
+                                         for table, table_columns in batch.stage_1))
         if SETTINGS.fault_pause_s:
             await asyncio.sleep(SETTINGS.fault_pause_s)      # tests only: hold the batch half written
-        await asyncio.gather(*(write(table, table_columns, batch.lasts) for table, table_columns in batch.stage_2))
-        await write("pipeline_health_1m_parts", batch.health, batch.lasts)
+        refused += await asyncio.gather(*(write(table, table_columns, batch.lasts)
+                                          for table, table_columns in batch.stage_2))
+        refused.append(await write("pipeline_health_1m_parts", batch.health, batch.lasts))
+        if any(refused):
+            await dead_letter_refused(batch, [row for rows in refused for row in rows])
         await consumer.commit_written(batch.offsets)
         progress.batch_done(batch.count)
         if batch.scores:
@@ -239,3 +302,10 @@ async def ingest_events(stream):  # noqa: ARG001 - the stream subscribes the top
             logging.shutdown()
             os._exit(3)
         raise
+    except BaseException:
+        # Never let Faust's supervisor restart the agent: the next batch's commit would move past
+        # this one, which is not written. Exit instead; the launcher restarts the worker, which
+        # resumes from the last commit (what one event's own failure cannot cause: it is contained).
+        log.critical("the agent failed; the worker exits without committing the batch in flight", exc_info=True)
+        logging.shutdown()
+        os._exit(AGENT_FAILED)

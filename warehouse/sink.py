@@ -11,12 +11,21 @@ failure the next write first asks what landed and inserts only the rest:
 - tables whose rows carry their batch's stamp (src_topic, src_partition, src_last_offset): the
   (stamp, day of window_start) groups already there; a group is within one partition, so it
   landed whole or not at all.
+
+Errors come in two kinds (`is_data_error`). A transient one (connection, timeout, too many parts,
+memory) is raised for the caller to retry. A data one (type mismatch, out of range, cannot parse)
+would fail the same way forever: the block is bisected against a session's temporary copy of the
+table (nothing reaches the table itself), down to the rows that fail alone; the other rows are
+written once, and the refused ones are left in `refused` for the caller to dead-letter.
 """
 from __future__ import annotations
 
+import struct
 from datetime import datetime, timezone
 from itertools import compress
 from typing import Sequence
+
+from clickhouse_driver.errors import ServerException, TypeMismatchError
 
 from infra.settings import Settings
 from warehouse.client import connect
@@ -33,6 +42,17 @@ def utc_day(value) -> int:
     return int(at.strftime("%Y%m%d"))
 
 
+# ClickHouse's codes for a value that cannot be stored as it is: retrying cannot help.
+DATA_ERROR_CODES = frozenset({6, 27, 38, 41, 53, 69, 70, 72, 131, 321})
+
+
+def is_data_error(error: BaseException) -> bool:
+    """A value that cannot be stored (client-side serialisation included), not a passing failure."""
+    if isinstance(error, (TypeMismatchError, struct.error, OverflowError, TypeError, ValueError, UnicodeError)):
+        return True
+    return isinstance(error, ServerException) and error.code in DATA_ERROR_CODES
+
+
 class ClickHouseSink:
     def __init__(self, settings: Settings, table: str):
         self.settings = settings
@@ -40,6 +60,7 @@ class ClickHouseSink:
         self.columns = TABLES[table].columns
         self.client = None
         self.uncertain = False          # the last insert failed: it may have landed, whole or in part
+        self.refused: list[tuple[dict, str]] = []  # the last write's rows a data error refused: (column → value, why)
         self._insert = f"INSERT INTO {table} ({', '.join(self.columns)}) VALUES"
 
     def setup(self) -> None:
@@ -54,21 +75,62 @@ class ClickHouseSink:
         if len(columns) != len(self.columns):
             raise ValueError(f"{self.table} takes {len(self.columns)} columns ({', '.join(self.columns)}); "
                              f"got {len(columns)}")
-        if self.client is None:
-            self.setup()
+        self.refused = []
         try:
+            if self.client is None:
+                self.setup()
             if self.uncertain:
                 columns = self.not_yet_written(columns)
             if columns and columns[0]:
                 self.client.execute(self._insert, columns, columnar=True, types_check=False)
-        except Exception:
-            # A broken connection is rebuilt on the next write; the caller retries.
-            self.uncertain = True
-            self.client.disconnect()
-            self.client = None
-            raise
+        except Exception as error:
+            self._drop_client()
+            if not is_data_error(error):
+                self.uncertain = True       # a broken connection is rebuilt on the next write; the caller retries
+                raise
+            refused = self.find_refused(columns, error)
+            bad = {row for row, _ in refused}
+            rows = [({name: columns[k][row] for k, name in enumerate(self.columns)}, why) for row, why in refused]
+            columns = [[v for n, v in enumerate(column) if n not in bad] for column in columns]
+            written = self.write(columns) if columns and columns[0] else 0
+            self.refused = rows
+            return written
         self.uncertain = False
         return len(columns[0]) if columns else 0
+
+    def _drop_client(self) -> None:
+        if self.client is not None:
+            self.client.disconnect()
+            self.client = None
+
+    def find_refused(self, columns: Sequence[list], error: BaseException) -> list[tuple[int, str]]:
+        """The rows of `columns` that a data error refuses, found by bisection into a temporary
+        copy of the table (a Memory table of this session: the table itself is not touched)."""
+        probe = connect(self.settings)
+        try:
+            probe.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS probe AS {self.table}")
+            insert = f"INSERT INTO probe ({', '.join(self.columns)}) VALUES"
+            refused: list[tuple[int, str]] = []
+            pending = [list(range(len(columns[0])))]
+            while pending:
+                rows = pending.pop()
+                try:
+                    probe.execute(insert, [[column[n] for n in rows] for column in columns],
+                                  columnar=True, types_check=False)
+                    probe.execute("TRUNCATE TABLE probe")
+                except Exception as own:  # noqa: BLE001 - sorted below
+                    if not is_data_error(own):
+                        raise
+                    # a failed insert ends the session (the driver disconnects), and its table with it
+                    probe.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS probe AS {self.table}")
+                    if len(rows) == 1:
+                        refused.append((rows[0], f"{type(own).__name__}: {str(own)[:300]}"))
+                    else:
+                        pending += [rows[len(rows) // 2:], rows[:len(rows) // 2]]
+            whole = f"{type(error).__name__}: {str(error)[:300]}"    # no row fails alone: the block as a whole
+            return sorted(refused) or [(n, whole) for n in range(len(columns[0]))]
+        finally:
+            probe.disconnect()
 
     def not_yet_written(self, columns: Sequence[list]) -> list[list]:
         """The rows of `columns` the table does not hold (see the module's docstring)."""

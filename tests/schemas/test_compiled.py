@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from schemas.compiled import STRUCTS, TYPE_OF, accept, accept_all, event_micros
 from schemas.events import EVENT_TYPES, field_specs
 from schemas.topics import INPUT_TOPICS
 from schemas.validate import Accepted, parse_event_time, validate
-from tests.schemas.strategies import valid_events
+from tests.schemas.strategies import edge_messages, valid_events
 
 EPOCH = datetime(1970, 1, 1)
 TOPICS = st.sampled_from([*INPUT_TOPICS, None])
@@ -64,6 +65,63 @@ def test_one_corrupted_field_never_makes_the_paths_disagree(event, data, wrong, 
 @given(st.binary(max_size=200), TOPICS)
 def test_arbitrary_bytes_never_raise_and_never_disagree(raw, topic):
     agree(raw, topic)
+
+
+@settings(max_examples=300)
+@given(edge_messages(), TOPICS)
+def test_the_edges_of_the_bounds_never_make_the_paths_disagree(raw, topic):
+    """Integers to 2^70 and below 0, floats to 1e308, NaN and Infinity, years 1–9999 at ±14:00,
+    strings to 100k characters with U+0000 and lone surrogates, messages around 64 KiB: in any
+    field, extra ones too. Whatever the fast path accepts, alone or in a batch, the precise one
+    accepts the same way; and the precise one accepts nothing outside the bounds."""
+    agree(raw, topic)
+    events, micros, kept = accept_all([raw, raw], topic)
+    assert kept == ([0, 1] if accept(raw, topic) else [])
+    verdict = validate(raw, topic)
+    if isinstance(verdict, Accepted):
+        assert len(raw) <= 64 * 1024 and b"\\u0000" not in raw
+        assert datetime(2000, 1, 1) <= verdict.event_time
+    else:
+        assert len(verdict.detail) < 400, verdict.detail        # a dead letter never much larger than its input
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("startup_ms", 2**64, "invalid_field"), ("startup_ms", 2**70, "invalid_field"), ("episode", 2**40, "invalid_field"),
+    ("startup_ms", 86_400_001, "invalid_field"), ("event_time", "9999-12-31T23:59:59Z", "bad_event_time"),
+    ("event_time", "1900-01-01T00:00:00Z", "bad_event_time"),
+    ("event_time", "9999-12-31T23:59:59-14:00", "bad_event_time"),
+    ("session_id", "s" * 129, "invalid_field"), ("session_id", "a\x00b", "invalid_field"),
+    ("x_extra", "1e400", "not_json"), ("x_extra", "NaN", "not_json")])
+def test_the_issue_s_poison_events_are_refused_by_both_paths(field, value, reason):
+    good = {"event_id": "e", "event_type": "episode_start", "event_time": "2026-01-05T12:00:00Z", "app_id": "a",
+            "user_id": "u", "title_id": "t", "schema_version": 1, "episode": 1, "session_id": "s", "startup_ms": 1}
+    raw = json.dumps({**good, field: value}).encode()
+    if value in ("1e400", "NaN"):
+        raw = raw.replace(f'"{value}"'.encode(), value.encode())
+    assert accept(raw, "drama.viewing") is None and accept_all([raw], "drama.viewing")[2] == []
+    assert validate(raw, "drama.viewing").reason == reason
+
+
+def test_an_event_more_than_five_minutes_ahead_of_the_receiver_is_bad_event_time():
+    now = datetime(2026, 1, 5, 12, 0, 0)
+    good = {"event_id": "e", "event_type": "like", "app_id": "a", "user_id": "u", "title_id": "t",
+            "schema_version": 1, "episode": 1}
+    now_us = (now - EPOCH) // timedelta(microseconds=1)
+    for offset, ok in ((timedelta(minutes=4, seconds=59), True), (timedelta(minutes=5, seconds=1), False),
+                       (timedelta(days=1), False)):
+        raw = orjson.dumps({**good, "event_time": (now + offset).isoformat() + "Z"})
+        assert (accept(raw, None, now=now_us) is not None) is ok
+        assert isinstance(validate(raw, None, now=now), Accepted) is ok
+        if not ok:
+            assert validate(raw, None, now=now).reason == "bad_event_time"
+
+
+def test_a_rejection_quotes_at_most_200_characters_of_the_value():
+    raw = orjson.dumps({"event_id": "e", "event_type": "user_profile", "event_time": "2026-01-05T12:00:00Z",
+                        "app_id": "a", "user_id": "u", "schema_version": 1, "gender": "female", "age_band": "55+",
+                        "country": "U" * 60_000})
+    verdict = validate(raw, "drama.users")
+    assert verdict.reason == "invalid_field" and len(verdict.detail) < 300, len(verdict.detail)
 
 
 def test_what_the_fast_path_leaves_keeps_its_precise_reason():

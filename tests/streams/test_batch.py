@@ -62,7 +62,7 @@ def test_events_the_compiled_path_leaves_but_the_precise_one_accepts_give_the_sa
                 Message(V, 0, 2, None, start("a", "2026-01-05T12:00:10.5+01:00", event_id="2")),
                 Message(V, 0, 3, None, start("a", event_id="1")), Message(V, 0, 4, None, b"{}")]
     fast, _ = run(messages)
-    monkeypatch.setattr(batch, "accept_all", lambda values, topic: ([], [], []))   # everything to the precise path
+    monkeypatch.setattr(batch, "accept_all", lambda values, topic, now=None: ([], [], []))   # all to the precise path
     precise, _ = run(messages)
     for build in (raw_columns, title_columns, episode_columns, batch.segment_columns):
         assert build(precise, {}) == build(fast, {})

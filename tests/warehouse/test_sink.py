@@ -83,3 +83,20 @@ def test_a_block_that_landed_on_one_day_only_gets_the_other_day_written(database
                           "title_metrics_1m_parts GROUP BY w, title_id ORDER BY w, title_id") == [
         ("2026-01-05 23:59:00", "t1", 6), ("2026-01-06 00:01:00", "t1", 8), ("2026-01-06 00:01:00", "t2", 10)]
     assert client.execute("SELECT countMerge(parts_rows) FROM title_metrics_1d_rollup") == [(6,)]
+
+
+def test_a_row_that_cannot_be_stored_is_refused_alone_and_the_rest_written_once(database):
+    """A data error (here a value out of UInt64's range, refused while the driver serialises the
+    block) is not retried forever: the block is bisected to the rows that fail alone, which are
+    left in `refused`, and every other row is written exactly once."""
+    settings, client = database
+    sink = ClickHouseSink(settings, "title_metrics_1m_parts")
+    block = title_block(stamp_last=100)
+    at = TABLES["title_metrics_1m_parts"].columns.index("startup_ms_sum")
+    block[at][1] = 2**70
+    assert sink.write(block) == 2
+    assert [(row["title_id"], row["episode_starts"]) for row, _ in sink.refused] == [("t1", 4)]
+    assert "startup_ms_sum" in sink.refused[0][1], sink.refused
+    rows = client.execute("SELECT title_id, episode_starts FROM title_metrics_1m_parts ORDER BY title_id")
+    assert rows == [("t1", 3), ("t2", 5)]
+    assert sink.write(title_block(stamp_last=200)) == 3 and sink.refused == []    # and it goes on as before
