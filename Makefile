@@ -5,11 +5,12 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-reliability check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
 	@echo "make test    the whole test suite on the real services (starts what it needs)"
+	@echo "make test-reliability  the reliability suite (tests/reliability/): a ledger verdict per scenario"
 	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
 	@echo "make up | down | status | logs    the native stack (python -m launcher ...)"
 	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
@@ -39,6 +40,11 @@ dashboards: install
 
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The reliability suite alone (tests/reliability/README.md): each scenario ends with a ledger verdict,
+# kept in .state/reliability/<scenario>.json. `make test` runs it too.
+test-reliability: install
+	$(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
 
 # The browser tests' Chromium and ChromeDriver, from Debian (tests/dashboards/test_browser.py).
 chromium:

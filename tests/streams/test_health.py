@@ -1,0 +1,58 @@
+"""The worker's /health tells the truth (streams/progress.py): ok while batches finish, retrying
+with the reason while a ClickHouse call is retried, stalled (HTTP 503) once messages have waited
+30 s without a batch finishing; `make status` says the same."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import orjson
+
+from streams.progress import Progress
+from tests.conftest import free_port, wait_for
+from tests.reliability.ledger import Sender
+
+
+def health(port: int) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_progress_is_stalled_only_with_messages_in_flight_and_no_batch_for_a_while():
+    progress = Progress(stalled_after_s=0.2)
+    time.sleep(0.3)
+    assert progress.status() == "ok"                      # idle for long is not stalled
+    progress.in_flight += 10
+    assert progress.status() == "ok"                      # the stall clock starts when work arrives
+    progress.retrying = "writing 10 rows to events_raw: Connection refused"
+    assert progress.status() == "retrying"
+    time.sleep(0.3)
+    assert progress.status() == "stalled" and progress.as_dict()["stalled_for_s"] >= 0.2
+    progress.retrying = ""
+    progress.batch_done(10)
+    assert progress.status() == "ok" and progress.in_flight == 0
+
+
+def test_a_worker_that_cannot_reach_clickhouse_says_retrying_then_stalled_with_503(pipeline, run_id):
+    settings = pipeline(clickhouse_port=free_port())      # nothing listens there
+    assert health(settings.worker_web_port)[0] == 200
+    sender = Sender(settings)
+    event = {"event_id": f"{run_id}-1", "event_type": "like", "event_time": "2026-01-05T12:00:00Z", "app_id": "a",
+             "user_id": "u", "title_id": "t", "schema_version": 1, "episode": 1}
+    sender.send("drama.engagement", "u", orjson.dumps(event))
+    sender.flush()
+    status = lambda: health(settings.worker_web_port)[1]["status"]  # noqa: E731
+    assert wait_for(status, "retrying", timeout=30, interval=0.3) == "retrying"
+    code, body = health(settings.worker_web_port)
+    assert code == 200 and "ClickHouse" in body["retrying"] and body["in_flight"] == 1
+    assert wait_for(status, "stalled", timeout=60, interval=1) == "stalled"
+    code, body = health(settings.worker_web_port)
+    assert code == 503 and body["in_flight"] == 1 and body["stalled_for_s"] >= 30
+    worker = pipeline.workers[0]
+    assert not worker.healthy()
+    assert "STALLED" in worker.status() and "no batch finished for" in worker.status(), worker.status()
