@@ -158,7 +158,7 @@ def verdict(settings: Settings, scenario: str, sender: Sender | None = None) -> 
     ids_of_missing = read_event_ids(settings, missing) if missing else {}
     duplicates = {place for place in missing if ids_of_missing.get(place) in stored_ids}
     reasons: dict = {}
-    for place, reason in rejected.items():
+    for reason in rejected.values():
         reasons[reason] = reasons.get(reason, 0) + 1
     return Verdict(scenario, produced=sender.produced if sender else 0, acknowledged=len(sender.acked) if sender else 0,
                    below_commit=len(below), accepted=ids, stored=len(stored), rejected=reasons,

@@ -97,7 +97,7 @@ def test_every_edge_event_is_stored_or_rejected_and_every_good_event_counted_onc
     sender = Sender(settings)
     edges = edge_events(now, run_id)
     good = 0
-    for n, (name, topic, value, _) in enumerate([*edges, ("tail", None, None, None)]):
+    for n, (_, topic, value, _) in enumerate([*edges, ("tail", None, None, None)]):
         for _ in range(GOOD_BETWEEN):
             event = {"event_id": f"{run_id}-g{good}", "event_type": "episode_start",
                      "event_time": stamp(now + timedelta(milliseconds=good)), "app_id": "edge",
