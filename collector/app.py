@@ -2,6 +2,7 @@
 
     200  every event has an outcome: "accepted" (Kafka acknowledged it) or "rejected" (reason)
     400  the body is not a JSON array / NDJSON, or the content type is not JSON
+    401  COLLECTOR_TOKEN is set and the request does not carry it (`Authorization: Bearer <token>`)
     413  the body is larger than COLLECTOR_MAX_BODY_BYTES or holds more than COLLECTOR_MAX_EVENTS
     429  more events are in flight than COLLECTOR_MAX_IN_FLIGHT: retry after Retry-After seconds
     503  Kafka did not acknowledge some events in time: those are "failed", retry them
@@ -14,6 +15,7 @@ served at /openapi.yaml.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from aiokafka.errors import KafkaError
 from infra.settings import Settings, load
 from producer import key_of
 from schemas.topics import DLQ
-from schemas.validate import Accepted, validate
+from schemas.validate import MAX_MESSAGE_BYTES, Accepted, validate
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 SEND_TIMEOUT_SECONDS = 10.0
@@ -86,6 +88,11 @@ class Collector:
 
     async def post_events(self, request: web.Request) -> web.Response:
         s = self.settings
+        if s.collector_token:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {s.collector_token}".encode()):
+                return problem(401, "this collector asks for a token: send `Authorization: Bearer <token>` "
+                                    "with the value of its COLLECTOR_TOKEN", headers={"WWW-Authenticate": "Bearer"})
         content_type = request.content_type or "application/json"
         if content_type not in JSON_TYPES:
             return problem(400, f"Content-Type {content_type} is not accepted; use application/json (an array) "
@@ -123,8 +130,9 @@ class Collector:
             else:
                 results.append({"index": index, "status": "rejected", "reason": verdict.reason,
                                 "detail": verdict.detail})
-                outgoing.append((DLQ, None, raw, [("source_topic", b"http"), ("reason", verdict.reason.encode()),
-                                                  ("detail", verdict.detail.encode())]))
+                # cut to 64 KiB as on Kafka (events-v1): a dead letter always fits the producer
+                outgoing.append((DLQ, None, raw[:MAX_MESSAGE_BYTES], [
+                    ("source_topic", b"http"), ("reason", verdict.reason.encode()), ("detail", verdict.detail.encode())]))
             slots.append(index)
         errors = await self.send(outgoing)
         failed = 0
@@ -144,9 +152,9 @@ def _dumps(value) -> str:
     return orjson.dumps(value).decode()
 
 
-def problem(status: int, message: str, retry_after: int | None = None) -> web.Response:
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return web.json_response({"error": message}, status=status, headers=headers)
+def problem(status: int, message: str, retry_after: int | None = None, headers: dict | None = None) -> web.Response:
+    headers = {**(headers or {}), **({"Retry-After": str(retry_after)} if retry_after else {})}
+    return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
 def make_app(settings: Settings | None = None) -> web.Application:

@@ -100,3 +100,28 @@ def test_the_openapi_description_is_served_and_names_the_endpoint(collector_for)
     url = collector_for()
     spec = yaml.safe_load(requests.get(f"{url}/openapi.yaml", timeout=10).text)
     assert set(spec["paths"]["/v1/events"]["post"]["responses"]) >= {"200", "400", "413", "429", "503"}
+
+
+def test_with_a_token_set_a_request_without_it_gets_401(collector_for):
+    url = collector_for(collector_token="t0ken-for-this-test")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "t0ken-for-this-test"}):
+        response = requests.post(f"{url}/v1/events", json=[start_event(1)], headers=headers, timeout=30)
+        assert response.status_code == 401 and "COLLECTOR_TOKEN" in response.json()["error"], response.text
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    response = requests.post(f"{url}/v1/events", json=[start_event(1)], timeout=30,
+                             headers={"Authorization": "Bearer t0ken-for-this-test"})
+    assert response.status_code == 200 and response.json()["accepted"] == 1, response.text
+
+
+def test_a_far_future_or_oversized_event_is_rejected_and_the_good_one_beside_it_accepted(collector_for):
+    """Issue 19: one POST with a year-9999 event_time was accepted, then stopped the worker."""
+    url = collector_for()
+    events = [start_event(1, event_time="9999-12-31T23:59:59Z"), start_event(2, startup_ms=2**70),
+              start_event(3, x_blob="b" * 100_000), start_event(4)]
+    response = requests.post(f"{url}/v1/events", json=events, timeout=30)
+    assert response.status_code == 200, response.text
+    outcomes = [(r["status"], r.get("reason")) for r in response.json()["results"]]
+    assert outcomes == [("rejected", "bad_event_time"), ("rejected", "invalid_field"), ("rejected", "invalid_field"),
+                        ("accepted", None)]
+    letters = read_topic(collector_for.settings, DLQ)
+    assert len(letters) == 3 and max(len(m.value) for m in letters) == 64 * 1024   # the big one, cut
