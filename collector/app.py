@@ -131,8 +131,9 @@ class Collector:
                 results.append({"index": index, "status": "rejected", "reason": verdict.reason,
                                 "detail": verdict.detail})
                 # cut to 64 KiB as on Kafka (events-v1): a dead letter always fits the producer
-                outgoing.append((DLQ, None, raw[:MAX_MESSAGE_BYTES], [
-                    ("source_topic", b"http"), ("reason", verdict.reason.encode()), ("detail", verdict.detail.encode())]))
+                headers = [("source_topic", b"http"), ("reason", verdict.reason.encode()),
+                           ("detail", verdict.detail.encode())]
+                outgoing.append((DLQ, None, raw[:MAX_MESSAGE_BYTES], headers))
             slots.append(index)
         errors = await self.send(outgoing)
         failed = 0
