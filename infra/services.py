@@ -462,7 +462,8 @@ class Worker(App):
         """The worker under infra/supervise.py, which starts it again when it exits non-zero."""
         return [sys.executable, "-m", "infra.supervise", str(self.restarts_file), "--",
                 sys.executable, "-m", "streams", "worker", "--loglevel=info",
-                f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1"]
+                f"--web-port={self.settings.worker_web_port}", "--web-host=127.0.0.1",
+                f"--web-bind={self.settings.worker_web_bind}"]
 
 
 class Collector(App):

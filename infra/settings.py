@@ -53,6 +53,8 @@ ENV = {
     # Superset accepts https only, except to a receiver on loopback (http://127.0.0.1:...).
     "DRAMA_ALERT_WEBHOOK_URL": "",
     "WORKER_WEB_PORT": "6066",
+    # The interface the worker's /health listens on (Faust binds every interface unless told).
+    "WORKER_WEB_BIND": "127.0.0.1",
     # Days of minute-level parts (the *_parts tables) kept; rollups and events_raw are kept whole.
     "DRAMA_PARTS_RETENTION_DAYS": "7",
     # Seconds between two passes of rollup reconciliation and retention (python -m warehouse.maintain).
@@ -134,6 +136,7 @@ class Settings:
     alert_webhook_url: str = _str("DRAMA_ALERT_WEBHOOK_URL")
 
     worker_web_port: int = _int("WORKER_WEB_PORT")
+    worker_web_bind: str = _str("WORKER_WEB_BIND")
     parts_retention_days: int = _int("DRAMA_PARTS_RETENTION_DAYS")
     maintain_every_s: int = _int("DRAMA_MAINTAIN_EVERY_S")
     fault_pause_s: float = field(default_factory=lambda: float(env("DRAMA_FAULT_PAUSE_S")),

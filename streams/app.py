@@ -7,6 +7,7 @@ import gc
 import time
 
 import faust
+from faust.web import drivers as web_drivers
 
 from infra.settings import load
 from schemas.topics import INPUT_TOPICS
@@ -18,7 +19,18 @@ SETTINGS = load()
 FETCHES = Fetches(SETTINGS.topic(name) for name in INPUT_TOPICS)
 SETTINGS.faust_app_dir.parent.mkdir(parents=True, exist_ok=True)   # Faust makes only the last level
 
-app = faust.App(
+class WorkerApp(faust.App):
+    """Faust's App serving none of Faust's own web pages (its index, router, tables, stats, graph):
+    the worker's web server answers /health (streams/ingest.py) and nothing else."""
+
+    def _new_web(self):
+        driver = web_drivers.by_url(self.conf.web)
+        health_only = type("HealthOnlyWeb", (driver,), {"default_blueprints": [], "production_blueprints": [],
+                                                        "debug_blueprints": [], "optional_blueprints": []})
+        return health_only(self)
+
+
+app = WorkerApp(
     SETTINGS.faust_app_id,
     broker=f"kafka://{SETTINGS.kafka_bootstrap}",
     store="memory://",
@@ -28,6 +40,7 @@ app = faust.App(
     topic_replication_factor=1,
     consumer_auto_offset_reset="earliest",
     web_host="127.0.0.1",
+    web_bind=SETTINGS.worker_web_bind,      # Faust's default is every interface
     web_port=SETTINGS.worker_web_port,
     web_tables_enabled=False,
     # A worker that died (kill -9) holds its partitions until its session times out: keep that short.
