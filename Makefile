@@ -5,7 +5,7 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-reliability check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-reliability forget-user check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -76,6 +76,12 @@ bench: install
 	$(PY) -m bench.warehouse $(WAREHOUSE_ARGS)
 	$(PY) -m bench.calibration $(CALIBRATION_ARGS)
 	$(PY) -m bench.dashboards $(DASHBOARDS_ARGS)
+
+# Privacy: a user's events and profile removed from every table, the metrics rebuilt without them, the
+# request audited (warehouse/forget.py). Asks for confirmation; the workers must be stopped.
+forget-user: install
+	@test -n "$(USER_ID)" || { echo "usage: make forget-user USER_ID=<the user's id>"; exit 2; }
+	$(PY) -m warehouse forget-user "$(USER_ID)"
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m launcher down; else $(PYTHON) -m launcher down; fi

@@ -118,3 +118,16 @@ def run(argv: list[str], what: str, log: Path, env: dict[str, str] | None = None
                                env={**os.environ, **(env or {})}, cwd=cwd)
     if code != 0:
         raise ServiceError(f"{what} failed (exit {code}). {fix}\nLast lines of {log}:\n{tail(log)}")
+
+
+def running_workers(settings) -> list[str]:
+    """PID files of live workers of the settings' namespace (a replay or a forget-user waits for none)."""
+    pattern = f"worker-{settings.namespace}*.pid" if settings.namespace else "worker.pid"
+    found = []
+    for path in settings.pid_dir.glob(pattern):
+        try:
+            if pid_alive(int(path.read_text().split()[0])):
+                found.append(path.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return found

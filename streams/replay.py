@@ -25,7 +25,7 @@ import time
 from datetime import date
 from itertools import compress, groupby
 
-from infra.process import pid_alive
+from infra.process import running_workers
 from infra.settings import Settings, load
 from schemas.topics import USERS
 from streams import batch as columns
@@ -38,19 +38,6 @@ from warehouse.sink import ClickHouseSink, utc_day
 CHUNK = 50_000                  # messages classified together (like one of the worker's batches)
 TABLES = {"title_metrics_1m_parts": columns.title_columns, "episode_metrics_1m_parts": columns.episode_columns,
           "segment_metrics_1m_parts": columns.segment_columns}
-
-
-def running_workers(settings: Settings) -> list[str]:
-    """PID files of live workers of the settings' namespace."""
-    pattern = f"worker-{settings.namespace}*.pid" if settings.namespace else "worker.pid"
-    found = []
-    for path in settings.pid_dir.glob(pattern):
-        try:
-            if pid_alive(int(path.read_text().split()[0])):
-                found.append(path.name)
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def _keep(table_columns: list[list] | None, days: set[int]) -> list[list] | None:

@@ -63,6 +63,7 @@ for table, key in (("title_reach", "title"), ("segment_reach", "segment"), ("vie
                     f"finalized by python -m warehouse.maintain")
     GRAIN[f"{table}_latest"] = (f"per (days, {key}): the newest window of {table} still current (its "
                                 f"source_rows equal the rollup's now)")
+GRAIN["forget_requests"] = "one row per forgotten user (python -m warehouse forget-user): the audit"
 GRAIN["title_users_1d_rollup_mv"] = "materialized view: events_raw → title_users_1d_rollup"
 GRAIN["active_users_1d_rollup_mv"] = "materialized view: events_raw → active_users_1d_rollup"
 
@@ -94,7 +95,11 @@ MEANINGS = {
     "country": "segment: country (ISO 3166-1 alpha-2; ZZ unknown)",
     # rejected
     "reason": "the reason code (events-v1.md, Bad input)", "detail": "what was wrong, in words",
-    "raw": "the original bytes, as text",
+    "raw": "the original bytes, as text (the first 64 KiB of a larger message)",
+    # the audit of forgotten users
+    "requested_at": "when the user was forgotten (UTC)", "user_hash": "SHA-256 of the forgotten user's id, in hex",
+    "rows_affected": "rows removed from the tables that held the user's id",
+    "tables": "the rows removed, per table", "rebuilt_days": "the days of metrics rebuilt without the user",
     # parts and rollups
     "window_start": "start of the window (UTC): the minute, hour or day",
     "viewer": "1 on a (window, segment, user) row of a viewer", "payer": "1 on a row of a payer",
