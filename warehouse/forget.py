@@ -85,11 +85,12 @@ def forget_user(settings: Settings, user_id: str, say=print) -> dict:
                 if rollup.source == "events_raw":
                     for day in days:
                         number = int(day.strftime("%Y%m%d"))
-                        swap_partition(client, rollup.table, str(number), rollup.select_day(settings.clickhouse_db,
-                                                                                            number))
+                        select = rollup.select_day(settings.clickhouse_db, number)
+                        swap_partition(client, rollup.table, str(number), select)
             reach.close(settings, say=lambda _: None)
         affected = sum(rows.values())
-        client.execute("INSERT INTO forget_requests (requested_at, user_hash, rows_affected, tables, rebuilt_days) VALUES",
+        client.execute("INSERT INTO forget_requests (requested_at, user_hash, rows_affected, tables, rebuilt_days) "
+                       "VALUES",
                        [(datetime.now(timezone.utc).replace(tzinfo=None), user_hash(user_id), affected,
                          ", ".join(f"{t}: {n}" for t, n in rows.items()), ", ".join(map(str, days)))])
     finally:
