@@ -41,10 +41,10 @@ dashboards: install
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The reliability suite alone (tests/reliability/README.md): each scenario ends with a ledger verdict,
-# kept in .state/reliability/<scenario>.json. `make test` runs it too.
+# The reliability suite alone, in full (tests/reliability/README.md): each scenario ends with a ledger
+# verdict, kept in .state/reliability/<scenario>.json. `make test` runs its short version.
 test-reliability: install
-	$(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
+	DRAMA_RELIABILITY=full $(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
 
 # The browser tests' Chromium and ChromeDriver, from Debian (tests/dashboards/test_browser.py).
 chromium:

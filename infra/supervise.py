@@ -6,7 +6,7 @@
 The worker exits non-zero when its agent fails (streams/ingest.py), having committed nothing past
 what it wrote; started again, it resumes from the last commit. A clean exit (status 0) is not
 restarted. SIGTERM or SIGINT stops the child and then the supervisor, without a restart. Restarts
-back off from 1 s to 30 s, and the delay starts over once the child has run for a minute.
+back off from 1 s to 30 s, and the delay starts over once the child has run for 10 s.
 RESTARTS_FILE holds `<count> <unix time of the last restart> <last exit status>` (`make status`).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-FIRST_DELAY_S, MAX_DELAY_S, STEADY_S = 1.0, 30.0, 60.0
+FIRST_DELAY_S, MAX_DELAY_S, STEADY_S = 1.0, 30.0, 10.0
 
 
 def record(path: Path, count: int, status: int) -> None:

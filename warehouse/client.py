@@ -11,7 +11,13 @@ def connect(settings: Settings, database: str | None = None) -> Client:
     return Client(host=settings.clickhouse_host, port=settings.clickhouse_port,
                   user=settings.clickhouse_user, password=settings.clickhouse_password,
                   database=database or settings.clickhouse_db,
-                  connect_timeout=5, send_receive_timeout=60, settings={"use_numpy": False})
+                  connect_timeout=5, send_receive_timeout=60, settings={"use_numpy": False},
+                  client_name=client_name(settings))
+
+
+def client_name(settings: Settings) -> str:
+    """How the project's connections name themselves to ClickHouse (system.processes.client_name)."""
+    return f"drama-loop {settings.clickhouse_db}"
 
 
 def swap_partition(client, table: str, partition: str, insert_select: str) -> None:
