@@ -68,7 +68,7 @@ def test_ten_kill_minus_9_under_load_lose_nothing_and_count_nothing_twice(pipeli
             assert target is not None, "the supervisor runs no worker"
             os.kill(target, signal.SIGKILL)
             moments.append("mid-insert" if seen else "random")
-            wait_for(lambda: child_of(supervisor) not in (None, target), True, timeout=30, interval=0.2)
+            wait_for(lambda s=supervisor, t=target: child_of(s) not in (None, t), True, timeout=30, interval=0.2)
         kill_seconds = time.monotonic() - started
         assert simulator.wait(timeout=SECONDS + 120) == 0, simulator.stderr.read()[-2000:]
     finally:
