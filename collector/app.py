@@ -3,6 +3,7 @@
     200  every event has an outcome: "accepted" (Kafka acknowledged it) or "rejected" (reason)
     400  the body is not a JSON array / NDJSON, or the content type is not JSON
     401  COLLECTOR_TOKEN is set and the request does not carry it (`Authorization: Bearer <token>`)
+    408  the body took longer than COLLECTOR_BODY_TIMEOUT_S to arrive (a slow-drip client)
     413  the body is larger than COLLECTOR_MAX_BODY_BYTES or holds more than COLLECTOR_MAX_EVENTS
     429  more events are in flight than COLLECTOR_MAX_IN_FLIGHT: retry after Retry-After seconds
     503  Kafka did not acknowledge some events in time: those are "failed", retry them
@@ -100,12 +101,12 @@ class Collector:
         if request.content_length is not None and request.content_length > s.collector_max_body_bytes:
             return problem(413, f"the body is {request.content_length} bytes; at most {s.collector_max_body_bytes} "
                                 "are accepted per request: split it")
-        body = bytearray()
-        while chunk := await request.content.read(64 * 1024):
-            body += chunk
-            if len(body) > s.collector_max_body_bytes:
-                return problem(413, f"the body is over {s.collector_max_body_bytes} bytes: split it")
-        body = bytes(body)
+        try:
+            body = await asyncio.wait_for(self.read_body(request), s.collector_body_timeout_s)
+        except asyncio.TimeoutError:
+            return problem(408, f"the body took over {s.collector_body_timeout_s}s to arrive; send it at once")
+        if body is None:
+            return problem(413, f"the body is over {s.collector_max_body_bytes} bytes: split it")
         try:
             raws = split_body(body, content_type)
         except ValueError as error:
@@ -119,6 +120,15 @@ class Collector:
             return await self._collect(raws)
         finally:
             self.in_flight -= len(raws)
+
+    async def read_body(self, request: web.Request) -> bytes | None:
+        """The whole body, or None as soon as it is over the size limit."""
+        body = bytearray()
+        while chunk := await request.content.read(64 * 1024):
+            body += chunk
+            if len(body) > self.settings.collector_max_body_bytes:
+                return None
+        return bytes(body)
 
     async def _collect(self, raws: list[bytes]) -> web.Response:
         results, outgoing, slots = [], [], []

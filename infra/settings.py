@@ -75,6 +75,8 @@ ENV = {
     "COLLECTOR_MAX_BODY_BYTES": str(1024 * 1024),
     "COLLECTOR_MAX_EVENTS": "1000",
     "COLLECTOR_MAX_IN_FLIGHT": "20000",
+    # Seconds a request may take to send its body: a slow-drip client is answered 408 after that.
+    "COLLECTOR_BODY_TIMEOUT_S": "30",
     # A shared token the collector asks of every POST (header `Authorization: Bearer <token>`);
     # empty: no token is asked (the collector listens on loopback by default).
     "COLLECTOR_TOKEN": "",
@@ -155,6 +157,7 @@ class Settings:
     collector_max_events: int = _int("COLLECTOR_MAX_EVENTS")
     collector_max_in_flight: int = _int("COLLECTOR_MAX_IN_FLIGHT")
     collector_token: str = _str("COLLECTOR_TOKEN", repr=False)
+    collector_body_timeout_s: int = _int("COLLECTOR_BODY_TIMEOUT_S")
 
     def __post_init__(self) -> None:
         if self.faust_data_dir is None:
