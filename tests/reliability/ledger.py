@@ -10,7 +10,11 @@ A scenario passes only with 0 lost and 0 double-counted (`Verdict.problems`).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -21,6 +25,38 @@ from schemas.topics import INPUT_TOPICS
 from warehouse.client import connect
 
 RESULTS = ROOT / ".state" / "reliability"
+# `make test-reliability` runs every scenario in full (DRAMA_RELIABILITY=full); `make test`, a short version.
+FULL = os.environ.get("DRAMA_RELIABILITY") == "full"
+
+
+def simulate(settings: Settings, rate: int, seconds: int, *args: str) -> subprocess.Popen:
+    """Simulator traffic on the namespace, in the background: `rate` events/s for `seconds`."""
+    env = {**os.environ, **settings.as_env(), "PYTHONPATH": str(ROOT)}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = RESULTS / f"simulator-{settings.namespace}.log"
+    with open(log, "wb") as out:               # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "simulator", "--rate", str(rate), "--events",
+                                 str(rate * seconds), "--no-studio", *args], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    proc.log = log
+    return proc
+
+
+def child_of(pid: int) -> int | None:
+    """The process a supervisor runs (its only child): the worker itself."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 class Sender:

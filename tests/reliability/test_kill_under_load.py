@@ -7,32 +7,17 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from infra.settings import ROOT
 from infra.supervise import read_restarts
 from tests.conftest import wait_for
-from tests.reliability.ledger import ends, verdict, wait_until_committed
+from tests.reliability.ledger import FULL, child_of, ends, simulate, verdict, wait_until_committed
 from warehouse.client import client_name, connect
 
-# `make test-reliability` runs the scenario in full (DRAMA_RELIABILITY=full); `make test`, a short version.
-FULL = os.environ.get("DRAMA_RELIABILITY") == "full"
 KILLS = 10 if FULL else 4
 RATE = 2500                 # events per second the simulator sends
 SECONDS = 150 if FULL else 60   # of simulated traffic: as long as the kills take
 MID_INSERT_AT_LEAST = 3
-
-
-def child_of(pid: int) -> int | None:
-    """The worker process the supervisor runs (its only child)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return None
-    return int(children[0]) if children else None
 
 
 def inserting(client, settings) -> bool:
@@ -46,10 +31,7 @@ def test_ten_kill_minus_9_under_load_lose_nothing_and_count_nothing_twice(pipeli
     settings = pipeline()
     worker = pipeline.workers[0]
     client = connect(settings)
-    env = {**os.environ, **settings.as_env(), "PYTHONPATH": str(ROOT)}
-    simulator = subprocess.Popen([sys.executable, "-m", "simulator", "--rate", str(RATE), "--events",
-                                  str(RATE * SECONDS), "--duplicates", "0.01", "--no-studio", "--seed", "19"],
-                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    simulator = simulate(settings, RATE, SECONDS, "--duplicates", "0.01", "--seed", "19")
     rng = random.Random(19)
     moments, started = [], time.monotonic()
     try:
@@ -70,7 +52,7 @@ def test_ten_kill_minus_9_under_load_lose_nothing_and_count_nothing_twice(pipeli
             moments.append("mid-insert" if seen else "random")
             wait_for(lambda s=supervisor, t=target: child_of(s) not in (None, t), True, timeout=30, interval=0.2)
         kill_seconds = time.monotonic() - started
-        assert simulator.wait(timeout=SECONDS + 120) == 0, simulator.stderr.read()[-2000:]
+        assert simulator.wait(timeout=SECONDS + 120) == 0, simulator.log.read_text()[-2000:]
     finally:
         if simulator.poll() is None:
             simulator.kill()
