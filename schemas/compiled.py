@@ -161,6 +161,8 @@ def accept_all(values: list[bytes], topic: str | None, now: int | None = None) -
     concerns take a Python step: the types of another topic, the two types with a cross-field
     rule, and event times whose second or fraction has not been seen before."""
     now = now_us() if now is None else now
+    if None in values:                       # a message without a value (a tombstone): the precise path says why
+        values = [b"" if raw is None else raw for raw in values]
     events = []
     append, decode = events.append, DECODE
     failed = False

@@ -230,7 +230,7 @@ def _precise(part: Part, messages: list, wanted: str, events, micros, kept, type
             merged.append((n, _as_event(verdict.event), (verdict.event_time - EPOCH) // timedelta(microseconds=1),
                            verdict.event["event_type"]))
         else:
-            part.invalid.append(Invalid(part.topic, part.partition, m.offset, m.key, m.value, verdict.reason,
+            part.invalid.append(Invalid(part.topic, part.partition, m.offset, m.key, m.value or b"", verdict.reason,
                                         verdict.detail))
     merged.sort(key=lambda row: row[0])
     if not merged:
@@ -304,28 +304,36 @@ def rejected_rows(invalid: list[Invalid]) -> list[list] | None:
             [dlq_value(i).decode("utf-8", "replace") for i in invalid]]
 
 
-def refused_events(parts: Iterable[Part], rows: list[tuple[dict, str]]) -> list[Invalid]:
-    """The accepted events behind rows that ClickHouse refused (warehouse/sink.py, `refused`), as
-    processing_error: by (topic, partition, offset) for a table of one row per event, else every
-    event of the row's partition in its minute (and of its title, where the row has one)."""
+# the tables whose rows come from accepted events: by their own place, or by their window of a partition
+BY_PLACE = frozenset(("events_raw", "title_events"))
+BY_WINDOW = frozenset(("title_metrics_1m_parts", "episode_metrics_1m_parts", "segment_metrics_1m_parts"))
+
+
+def refused_events(parts: Iterable[Part], rows: list[tuple[str, dict, str]]) -> list[Invalid]:
+    """The accepted events behind rows that ClickHouse refused ((table, row, why), from
+    warehouse/sink.py's `refused`), as processing_error: by (topic, partition, offset) in a table of
+    one row per event, else every event of the row's partition in its minute (and of its title,
+    where the row has one). Rows of other tables (rejects, pipeline health, first views) have no
+    event of their own."""
     by_place = {(p.topic, p.partition): p for p in parts}
     out: dict = {}
-    for row, why in rows:
-        place = (row.get("topic"), row.get("partition")) if "offset" in row else \
-            (row.get("src_topic"), row.get("src_partition"))
+    for table, row, why in rows:
+        if table not in BY_PLACE and table not in BY_WINDOW:
+            continue
+        place = (row["topic"], row["partition"]) if table in BY_PLACE else (row["src_topic"], row["src_partition"])
         p = by_place.get((place[0].decode() if isinstance(place[0], bytes) else place[0], place[1]))
         if p is None:
             continue
-        if "offset" in row:
+        if table in BY_PLACE:
             found = [p.accepted.index(row["offset"])] if row["offset"] in p.accepted else []
         else:
-            window = row.get("window_start")
+            window = row["window_start"]
             minute = (window if isinstance(window, int) else int(window.timestamp())) // 60
             title = row.get("title_id")
             found = [n for n in range(len(p.accepted)) if p.micros[n] // MINUTE_US == minute
                      and (title is None or getattr(p.events[n], "title_id", None) == title)]
         for n in found:
-            error = RefusedRow(f"ClickHouse refused its row: {why}")
+            error = RefusedRow(f"ClickHouse refused a row of {table} it counts in: {why}")
             out[(p.topic, p.partition, p.accepted[n])] = processing_error(p.topic, p.partition, p.accepted[n], None,
                                                                           p.values[n], error)
     return list(out.values())

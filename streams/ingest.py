@@ -189,7 +189,7 @@ async def write(table: str, table_columns: list | None, lasts: dict) -> list:
             marks[tp] = last
     if sink.refused:
         log.error("%s refused %d row(s) with a data error; first: %s", table, len(sink.refused), sink.refused[0][1])
-    return sink.refused
+    return [(table, row, why) for row, why in sink.refused]
 
 
 async def dead_letter_refused(batch: "Batch", refused: list) -> None:
@@ -227,7 +227,9 @@ async def prepare(fetched: dict, writing: asyncio.Future | None) -> Batch:
         return build_batch(parts, memory.high_water, offsets, count)
     except Exception:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
         log.exception("building a batch's columns raised; isolating the event(s) that cause it")
-        return build_batch(columns.isolate(parts, build_batch), memory.high_water, offsets, count)
+        parts = columns.isolate(parts, build_batch)
+        memory.last_parts = {(p.topic, p.partition): p for p in parts}    # a refused event was never seen as stored
+        return build_batch(parts, memory.high_water, offsets, count)
 
 
 def build_batch(parts: list, marks: dict, offsets: dict | None = None, count: int = 0) -> Batch:

@@ -117,3 +117,24 @@ def test_a_dead_letter_is_cut_to_64_kib_and_says_so():
     assert len(batch.dlq_value(big)) == 64 * 1024
     assert ("truncated_from", b"200000") in batch.dlq_headers(big)
     assert len(batch.rejected_rows([big])[5][0]) == 64 * 1024
+
+
+def test_rows_clickhouse_refused_name_the_events_they_count():
+    messages = [start(n, title="t1" if n < 3 else "t2") for n in range(6)]
+    parts = [classify(TOPIC, 0, messages, PartitionMemory(), {})]
+    minute = parts[0].micros[0] // 60_000_000
+    refused = batch.refused_events(parts, [
+        ("events_raw", {"topic": TOPIC.encode(), "partition": 0, "offset": 1}, "Code: 53"),
+        ("title_metrics_1m_parts", {"window_start": minute * 60, "title_id": "t2", "src_topic": TOPIC.encode(),
+                                    "src_partition": 0}, "Code: 69"),
+        ("pipeline_health_1m_parts", {"window_start": minute * 60, "src_topic": TOPIC.encode(), "src_partition": 0},
+         "Code: 69")])
+    assert sorted(i.offset for i in refused) == [1, 3, 4, 5]
+    assert all(i.reason == "processing_error" and "refused a row of" in i.detail for i in refused)
+
+
+def test_a_message_without_a_value_is_not_json_and_stops_nothing():
+    messages = [start(0), Message(TOPIC, 0, 1, b"k", None), start(2)]
+    part = classify(TOPIC, 0, messages, PartitionMemory(), {})
+    assert part.accepted == [0, 2] and [(i.offset, i.reason) for i in part.invalid] == [(1, "not_json")]
+    assert batch.dlq_value(part.invalid[0]) == b""
