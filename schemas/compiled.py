@@ -35,7 +35,10 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 ZERO = timedelta(0)
 EARLIEST_US = (EARLIEST.replace(tzinfo=timezone.utc) - EPOCH) // ONE_MICROSECOND
 SLACK_US = FUTURE_SLACK // ONE_MICROSECOND
-HUGE_NUMBER = re.compile(rb"[0-9.][eE]\+?0*[1-9][0-9]|[0-9]{300}")   # may overflow a double: ask orjson
+# A JSON number (after `:`, `[` or `,`) that may overflow a double: an exponent of 10 or more, or 300
+# digits before the point. Text inside strings rarely looks so ("S01E10" does not); if it does, the
+# precise path only takes longer.
+HUGE_NUMBER = re.compile(rb"[:\[,]\s*-?[0-9]+(?:\.[0-9]+)?[eE]\+?0*[1-9][0-9]|[:\[,]\s*-?[0-9]{300}")
 
 
 def now_us() -> int:
