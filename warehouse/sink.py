@@ -14,9 +14,9 @@ failure the next write first asks what landed and inserts only the rest:
 
 Errors come in two kinds (`is_data_error`). A transient one (connection, timeout, too many parts,
 memory) is raised for the caller to retry. A data one (type mismatch, out of range, cannot parse)
-would fail the same way forever: the block is bisected against a session's temporary copy of the
-table (nothing reaches the table itself), down to the rows that fail alone; the other rows are
-written once, and the refused ones are left in `refused` for the caller to dead-letter.
+would fail the same way forever: the block is bisected against `<table>_probe`, a Null-engine copy
+(nothing reaches the table itself), down to the rows that fail alone; the other rows are written
+once, and the refused ones are left in `refused` for the caller to dead-letter.
 """
 from __future__ import annotations
 
@@ -104,12 +104,12 @@ class ClickHouseSink:
             self.client = None
 
     def find_refused(self, columns: Sequence[list], error: BaseException) -> list[tuple[int, str]]:
-        """The rows of `columns` that a data error refuses, found by bisection into a temporary
-        copy of the table (a Memory table of this session: the table itself is not touched)."""
+        """The rows of `columns` that a data error refuses, found by bisection into `<table>_probe`, a
+        Null-engine copy that checks a block as the table would and keeps nothing (migration 0014)."""
+        whole = f"{type(error).__name__}: {str(error)[:300]}"
         probe = connect(self.settings)
+        insert = f"INSERT INTO {self.table}_probe ({', '.join(self.columns)}) VALUES"
         try:
-            probe.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS probe AS {self.table}")
-            insert = f"INSERT INTO probe ({', '.join(self.columns)}) VALUES"
             refused: list[tuple[int, str]] = []
             pending = [list(range(len(columns[0])))]
             while pending:
@@ -117,18 +117,14 @@ class ClickHouseSink:
                 try:
                     probe.execute(insert, [[column[n] for n in rows] for column in columns],
                                   columnar=True, types_check=False)
-                    probe.execute("TRUNCATE TABLE probe")
                 except Exception as own:  # noqa: BLE001 - sorted below
                     if not is_data_error(own):
                         raise
-                    # a failed insert ends the session (the driver disconnects), and its table with it
-                    probe.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS probe AS {self.table}")
                     if len(rows) == 1:
                         refused.append((rows[0], f"{type(own).__name__}: {str(own)[:300]}"))
                     else:
                         pending += [rows[len(rows) // 2:], rows[:len(rows) // 2]]
-            whole = f"{type(error).__name__}: {str(error)[:300]}"    # no row fails alone: the block as a whole
-            return sorted(refused) or [(n, whole) for n in range(len(columns[0]))]
+            return sorted(refused) or [(n, whole) for n in range(len(columns[0]))]   # no row fails alone
         finally:
             probe.disconnect()
 
