@@ -14,15 +14,18 @@ reject unless `send_raw` is used (the simulator uses it to inject faults).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import orjson
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from infra.settings import Settings, load
 from schemas.events import EVENT_TYPES, Event
 from schemas.topics import CONTENT
+
+DELIVERY_TIMEOUT_S = 120        # how long an event may wait for Kafka, queued or not yet queued
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class EventProducer:
         self.settings = settings or load()
         self._kafka = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
                                     enable_idempotence=True, linger_ms=linger_ms, batch_size=batch_size,
-                                    retries=2**31 - 1, delivery_timeout_ms=120_000, max_block_ms=max_block_ms,
+                                    retries=2**31 - 1, delivery_timeout_ms=DELIVERY_TIMEOUT_S * 1000,
+                                    max_block_ms=max_block_ms,
                                     client_id="drama-producer")
         self._failures: list[Failure] = []
         self.sent = 0
@@ -55,12 +59,24 @@ class EventProducer:
         self.send_raw(topic, key_of(body, topic), orjson.dumps(body), body.get("event_id", ""))
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes, event_id: str = "") -> None:
-        """Queue bytes as they are (contract topic name; the settings' namespace is applied)."""
-        try:
-            future = self._kafka.send(self.settings.topic(topic), key=key, value=value)
-        except KafkaError as error:  # e.g. no metadata for the topic within max_block_ms
-            self._failures.append(Failure(event_id, topic, repr(error)))
-            return
+        """Queue bytes as they are (contract topic name; the settings' namespace is applied).
+
+        While Kafka is away, a send blocks for max_block_ms (no metadata, or a full buffer) and is
+        tried again, for as long as a queued event would be (DELIVERY_TIMEOUT_S): an outage shorter
+        than that costs time, not events."""
+        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+        while True:
+            try:
+                future = self._kafka.send(self.settings.topic(topic), key=key, value=value)
+                break
+            except KafkaTimeoutError as error:
+                if time.monotonic() < deadline:
+                    continue
+                self._failures.append(Failure(event_id, topic, repr(error)))
+                return
+            except KafkaError as error:
+                self._failures.append(Failure(event_id, topic, repr(error)))
+                return
         future.add_errback(lambda error: self._failures.append(Failure(event_id, topic, repr(error))))
         self.sent += 1
 

@@ -110,6 +110,13 @@ def horizon(seed: int, launch: datetime, users_per_day: float, app_id: str) -> I
     return heapq.merge(*(w.stream() for w in worlds), key=lambda e: e.emit_time)
 
 
+def report_failures(failures: list) -> int:
+    """Say which events Kafka did not take (the first few of each flush); how many."""
+    for failure in failures[:5]:
+        print(f"\nsend error: {failure.event_id} on {failure.topic}: {failure.error}", file=sys.stderr, flush=True)
+    return len(failures)
+
+
 def run(args) -> int:
     settings = load()
     compression = 1440.0 / args.day_minutes                   # simulated seconds per wall second
@@ -164,7 +171,7 @@ def run(args) -> int:
                 out.write(orjson.dumps(record) + b"\n")
             sent += 1
             if sink is not None and sent % 5000 == 0:
-                errors += len(sink.flush())
+                errors += report_failures(sink.flush())
             progress.show(sent, emission.emit_time, errors, derived)
             if args.events and sent >= args.events:
                 break
@@ -173,7 +180,7 @@ def run(args) -> int:
     finally:
         stop.set()
         if sink is not None:
-            errors += len(sink.flush())
+            errors += report_failures(sink.flush())
             sink.close()
         else:
             out.close()

@@ -63,8 +63,9 @@ for table, key in (("title_reach", "title"), ("segment_reach", "segment"), ("vie
                     f"finalized by python -m warehouse.maintain")
     GRAIN[f"{table}_latest"] = (f"per (days, {key}): the newest window of {table} still current (its "
                                 f"source_rows equal the rollup's now)")
-for table in ("events_rejected", "events_raw", "title_events", "title_metrics_1m_parts", "episode_metrics_1m_parts",
-              "segment_metrics_1m_parts", "title_first_views_parts", "pipeline_health_1m_parts", "recreate_signals_log"):
+for table in ("events_rejected", "events_raw", "title_events", "title_metrics_1m_parts",
+              "episode_metrics_1m_parts", "segment_metrics_1m_parts", "title_first_views_parts",
+              "pipeline_health_1m_parts", "recreate_signals_log"):
     GRAIN[f"{table}_probe"] = (f"Null engine, no rows: {table}'s columns, where the worker finds which rows of a "
                                f"block ClickHouse refuses (warehouse/sink.py)")
 GRAIN["forget_requests"] = "one row per forgotten user (python -m warehouse forget-user): the audit"
