@@ -139,6 +139,26 @@ def pipeline(stack, run_id):
         drop_namespace(settings, workers)
 
 
+@pytest.fixture
+def collector_for(pipeline):
+    """Start a collector process on the test's namespace, with settings overrides; its URL.
+    `collector_for.settings` is the namespace's settings, `collector_for.services` what it started."""
+    started = []
+
+    def start(**overrides):
+        settings = load(namespace=pipeline.settings.namespace, collector_port=free_port(), **overrides)
+        service = services.Collector(settings)
+        print(service.up())
+        started.append(service)
+        return f"http://127.0.0.1:{settings.collector_port}"
+
+    start.settings = pipeline.settings
+    start.services = started
+    yield start
+    for service in started:
+        print(service.down())
+
+
 def namespace_topics(client, settings: Settings) -> list[str]:
     """The namespace's topics: the contract's (`<ns>.drama.*`) and those its Faust workers create
     themselves (`<app id>-__assignor-__leader`, and changelogs if a table is ever added)."""

@@ -2,33 +2,12 @@
 from __future__ import annotations
 
 import orjson
-import pytest
 import requests
 import yaml
 
-from infra import services
-from infra.settings import load
 from schemas.events import EpisodeStart, Like
 from schemas.topics import DLQ, ENGAGEMENT, VIEWING
 from tests.conftest import free_port, read_topic
-
-
-@pytest.fixture
-def collector_for(pipeline):
-    """Start a collector process on the test's namespace, with settings overrides."""
-    started = []
-
-    def start(**overrides):
-        settings = load(namespace=pipeline.settings.namespace, collector_port=free_port(), **overrides)
-        service = services.Collector(settings)
-        print(service.up())
-        started.append(service)
-        return f"http://127.0.0.1:{settings.collector_port}"
-
-    start.settings = pipeline.settings
-    yield start
-    for service in started:
-        print(service.down())
 
 
 def start_event(n: int, **changes) -> dict:

@@ -40,25 +40,9 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-@pytest.fixture
-def collector(pipeline):
-    """A collector process on the test's namespace: (url, settings, service); overrides via indirect use."""
-    started = []
-
-    def start(**overrides):
-        s = load(namespace=pipeline.settings.namespace, collector_port=free_port(), **overrides)
-        service = services.Collector(s)
-        print(service.up())
-        started.append(service)
-        return f"http://127.0.0.1:{s.collector_port}", s, service
-
-    yield start
-    for service in started:
-        print(service.down())
-
-
-def test_overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost(collector, run_id):
-    url, settings, service = collector(collector_max_in_flight=300)
+def test_overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost(collector_for, run_id):
+    url = collector_for(collector_max_in_flight=300)
+    settings, service = collector_for.settings, collector_for.services[-1]
     before = rss_kib(service.pid())
 
     def post(n: int):
@@ -93,8 +77,8 @@ def test_overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost(c
     assert after - before < 150_000, f"memory grew by {after - before} KiB"
 
 
-def test_hostile_requests_are_refused_within_limits(collector, run_id):
-    url, _, _ = collector(collector_body_timeout_s=3)
+def test_hostile_requests_are_refused_within_limits(collector_for, run_id):
+    url = collector_for(collector_body_timeout_s=3)
     good = orjson.dumps(start_event(1, run_id))
     nested = b'{"event_id":"n","x":' + b"[" * 5000 + b"]" * 5000 + b"}"
     cases = [
