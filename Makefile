@@ -5,7 +5,7 @@ VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-reliability forget-user check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -45,6 +45,10 @@ test: install chromium
 # verdict, kept in .state/reliability/<scenario>.json. `make test` runs its short version.
 test-reliability: install
 	DRAMA_RELIABILITY=full $(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
+
+# The soak, opt-in (an hour; DRAMA_SOAK_MINUTES to change it): memory, lag and the de-duplication state stay flat.
+soak: install
+	DRAMA_SOAK=1 $(PY) -m pytest -s tests/reliability/test_soak.py $(PYTEST_ARGS)
 
 # The browser tests' Chromium and ChromeDriver, from Debian (tests/dashboards/test_browser.py).
 chromium:

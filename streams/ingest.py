@@ -44,6 +44,7 @@ async def health(web, request):
     """Liveness beyond the open port: batches done, the batch in flight, what is being retried.
     HTTP 503 when stalled: messages in flight and no batch finished for 30 s."""
     state = progress.as_dict()
+    state["dedup_bytes"] = sum(p.nbytes() for p in list(memory.partitions.values()))   # the soak watches it
     return web.json(state, status=503 if state["status"] == "stalled" else 200)
 
 
