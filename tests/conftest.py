@@ -28,6 +28,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if STACK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.stack)
+    # The reliability suite last: its scenarios stop ClickHouse and Kafka and fill them under load,
+    # which the other tests should not share.
+    items.sort(key=lambda item: "/tests/reliability/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +208,7 @@ def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0) -> Non
         client = connect(settings, "default")
         gone = lambda: client.execute("SELECT count() FROM system.databases WHERE name = %(db)s",  # noqa: E731
                                       {"db": settings.clickhouse_db})
-        if wait_for(gone, [(0,)], timeout=180, interval=2) != [(0,)]:
+        if wait_for(gone, [(0,)], timeout=600, interval=2) != [(0,)]:
             problems.append(f"database {settings.clickhouse_db} is still there")
 
     def delete_topics() -> None:
