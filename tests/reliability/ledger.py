@@ -51,12 +51,16 @@ def child_of(pid: int) -> int | None:
     return int(children[0]) if children else None
 
 
-def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MiB."""
+def memory_mib(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory from /proc (VmRSS now, VmHWM its peak so far), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def peak_rss_mib(pid: int) -> float:
+    return memory_mib(pid, "VmHWM")
 
 
 class Sender:

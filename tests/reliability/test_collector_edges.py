@@ -8,7 +8,6 @@ import json
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import orjson
 import pytest
@@ -20,7 +19,7 @@ from infra import services
 from infra.settings import load
 from schemas.topics import VIEWING
 from tests.conftest import free_port, read_topic
-from tests.reliability.ledger import Verdict
+from tests.reliability.ledger import Verdict, memory_mib
 from tests.schemas.strategies import edge_messages
 
 POSTS, PER_POST, CONCURRENT = 240, 50, 24
@@ -32,18 +31,10 @@ def start_event(n: int, run: str) -> dict:
             "session_id": "s", "startup_ms": 300}
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (the collector runs as one process)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def test_overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost(collector_for, run_id):
     url = collector_for(collector_max_in_flight=300)
     settings, service = collector_for.settings, collector_for.services[-1]
-    before = rss_kib(service.pid())
+    before = memory_mib(service.pid()) * 1024
 
     def post(n: int):
         events = [start_event(n * PER_POST + k, run_id) for k in range(PER_POST)]
@@ -63,7 +54,7 @@ def test_overload_is_refused_with_retry_after_and_nothing_acknowledged_is_lost(c
     seconds = time.monotonic() - started
     acknowledged = [e for ids, _ in outcomes for e in ids]
     refused = sum(attempts for _, attempts in outcomes)
-    after = rss_kib(service.pid())
+    after = memory_mib(service.pid()) * 1024
     in_kafka = {orjson.loads(m.value)["event_id"] for m in read_topic(settings, VIEWING)}
     lost = set(acknowledged) - in_kafka
     result = Verdict("collector_overload", produced=POSTS * PER_POST, acknowledged=len(acknowledged),

@@ -9,24 +9,17 @@ import json
 import os
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from tests.reliability.ledger import RESULTS, child_of, committed, ends, simulate, verdict, wait_until_committed
+from tests.reliability.ledger import (RESULTS, child_of, committed, ends, memory_mib, simulate, verdict,
+                                      wait_until_committed)
 
 MINUTES = float(os.environ.get("DRAMA_SOAK_MINUTES", "60"))
 RATE = 800
 SPEED = 3                                         # simulated hours per wall-clock hour
 
 pytestmark = pytest.mark.skipif(os.environ.get("DRAMA_SOAK") != "1", reason="opt-in: make soak")
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def test_an_hour_at_a_steady_rate_keeps_memory_lag_and_dedup_state_flat(pipeline):
@@ -42,7 +35,7 @@ def test_an_hour_at_a_steady_rate_keeps_memory_lag_and_dedup_state_flat(pipeline
             time.sleep(60)
             health = worker.health() or {}
             lag = sum(ends(settings).values()) - sum(committed(settings).values())
-            samples.append({"minute": round((time.monotonic() - began) / 60, 1), "rss_mib": round(rss_mib(
+            samples.append({"minute": round((time.monotonic() - began) / 60, 1), "rss_mib": round(memory_mib(
                 child_of(worker.pid())), 1), "lag": lag, "dedup_mib": round(health.get("dedup_bytes", 0) / 2**20, 1),
                 "status": health.get("status")})
             print(json.dumps(samples[-1]), flush=True)
