@@ -30,6 +30,8 @@ def render(template: Path, target: Path, settings: Settings) -> Path:
         "KAFKA_HOST": settings.kafka_host,
         "KAFKA_PORT": str(settings.kafka_port),
         "KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
+        "KAFKA_PROXIED_PORT": str(settings.kafka_proxied_port),
+        "KAFKA_PROXY_PORT": str(settings.kafka_proxy_port),
         "CLICKHOUSE_HOST": settings.clickhouse_host,
         "CLICKHOUSE_PORT": str(settings.clickhouse_port),
         "CLICKHOUSE_HTTP_PORT": str(settings.clickhouse_http_port),
@@ -440,9 +442,10 @@ class Worker(App):
             return f"{self.name:<11} pid {pid:<8} NOT answering /health (see `make logs`)  {self.address()}{restarted}"
         word = {"ok": "healthy", "retrying": "RETRYING", "stalled": "STALLED"}.get(state["status"], state["status"])
         line = (f"{self.name:<11} pid {pid:<8} {word:<10} {self.address()}  {state['batches']} batches, "
-                f"{state['messages']} messages, {state['in_flight']} in flight, last {state['last_batch_at'] or '—'}")
+                f"{state['messages']} messages, {state['in_flight']} in flight, lag {state.get('lag', '?')}, "
+                f"last {state['last_batch_at'] or '—'}")
         if state["status"] == "stalled":
-            line += f"  (no batch finished for {state.get('stalled_for_s', '?')}s)"
+            line += f"  (no batch finished for {state.get('stalled_for_s', '?')}s with work waiting)"
         return line + (f"  retrying: {state['retrying']}" if state["retrying"] else "") + restarted
 
     def env(self) -> dict[str, str]:

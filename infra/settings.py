@@ -24,6 +24,11 @@ ENV = {
     "KAFKA_HOST": "127.0.0.1",
     "KAFKA_PORT": "9092",
     "KAFKA_CONTROLLER_PORT": "9093",
+    # A second listener for fault tests (tests/reliability/test_cut_off.py): it advertises
+    # KAFKA_PROXY_PORT, where a test's TCP proxy forwards to KAFKA_PROXIED_PORT, so a client that
+    # bootstraps through the proxy reaches the broker only through it. Loopback like the rest.
+    "KAFKA_PROXIED_PORT": "9094",
+    "KAFKA_PROXY_PORT": "9095",
     "KAFKA_HEAP": "512m",
     "CLICKHOUSE_HOST": "127.0.0.1",
     "CLICKHOUSE_PORT": "9000",
@@ -62,6 +67,9 @@ ENV = {
     # Tests only: seconds a worker holds each batch half written (after events_raw, before the
     # metric tables), so a fault test can kill it at that moment. 0 in production.
     "DRAMA_FAULT_PAUSE_S": "0",
+    # Tests only: the worker's consumer hangs after this many fetches, as a consumer that stopped
+    # fetching would (its lag grows with nothing in flight: /health must say stalled). 0 in production.
+    "DRAMA_FAULT_STOP_FETCHING_AFTER": "0",
     # The re-create rule (streams/trends.py): a title's feedback score in a minute of event time
     # surges when it is at least TREND_SURGE_RATIO × its mean over the previous
     # TREND_BASELINE_MINUTES (floored at TREND_MIN_BASELINE) and at least TREND_MIN_SCORE.
@@ -117,6 +125,8 @@ class Settings:
     kafka_host: str = _str("KAFKA_HOST")
     kafka_port: int = _int("KAFKA_PORT")
     kafka_controller_port: int = _int("KAFKA_CONTROLLER_PORT")
+    kafka_proxied_port: int = _int("KAFKA_PROXIED_PORT")
+    kafka_proxy_port: int = _int("KAFKA_PROXY_PORT")
     kafka_heap: str = _str("KAFKA_HEAP")
 
     clickhouse_host: str = _str("CLICKHOUSE_HOST")
@@ -143,6 +153,7 @@ class Settings:
     maintain_every_s: int = _int("DRAMA_MAINTAIN_EVERY_S")
     fault_pause_s: float = field(default_factory=lambda: float(env("DRAMA_FAULT_PAUSE_S")),
                                  metadata={"env": "DRAMA_FAULT_PAUSE_S"})
+    fault_stop_fetching_after: int = _int("DRAMA_FAULT_STOP_FETCHING_AFTER")   # tests: the consumer hangs
 
     trend_surge_ratio: float = field(default_factory=lambda: float(env("TREND_SURGE_RATIO")),
                                      metadata={"env": "TREND_SURGE_RATIO"})

@@ -16,7 +16,7 @@ from streams.progress import progress
 
 GC_EVERY_S = 30.0     # the worker runs without automatic garbage collection: cycles are freed this often
 SETTINGS = load()
-FETCHES = Fetches(SETTINGS.topic(name) for name in INPUT_TOPICS)
+FETCHES = Fetches((SETTINGS.topic(name) for name in INPUT_TOPICS), stop_after=SETTINGS.fault_stop_fetching_after)
 SETTINGS.faust_app_dir.parent.mkdir(parents=True, exist_ok=True)   # Faust makes only the last level
 
 class WorkerApp(faust.App):

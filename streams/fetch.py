@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 class Fetches:
     """Fetched record maps on their way to the agent, and the batch the agent is writing."""
 
-    def __init__(self, topics: Iterable[str] = (), maxsize: int = 4):
+    def __init__(self, topics: Iterable[str] = (), maxsize: int = 4, stop_after: int = 0):
         self.topics = frozenset(topics)
+        self.stop_after = stop_after        # tests only: the consumer hangs after this many fetches
+        self.puts = 0
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=maxsize)
         self.epoch = 0                      # bumped on every revocation: older fetches are void
         self.busy = 0                       # batches taken and not yet written and committed
@@ -48,6 +50,11 @@ class Fetches:
         """Queue a fetch (waiting while the queue is full: Faust then stops fetching). A fetch
         voided by a revocation meanwhile is dropped by `take`: the rebalance's seek to the
         committed offsets reads it again."""
+        if self.stop_after:                 # tests only (DRAMA_FAULT_STOP_FETCHING_AFTER)
+            self.puts += 1
+            if self.puts > self.stop_after:
+                log.warning("fault injected: the consumer stops fetching")
+                await asyncio.Event().wait()
         await self.queue.put((epoch, records))
 
     async def take(self, most: int) -> dict:

@@ -31,6 +31,8 @@ from warehouse.sink import ClickHouseSink
 from warehouse.tables import HIGH_WATER
 
 BATCH_MAX = 50_000          # records taken at most per batch (several fetches merged)
+LAG_EVERY_S = 5.0           # how often Kafka's end offsets are compared with the group's commits
+LAG_TIMEOUT_S = 10.0        # an answer later than this counts as none
 AGENT_FAILED = 70           # the worker's exit status when its agent failed (EX_SOFTWARE)
 log = logging.getLogger(__name__)
 input_topics = app.topic(*[SETTINGS.topic(name) for name in INPUT_TOPICS],
@@ -46,6 +48,25 @@ async def health(web, request):
     state = progress.as_dict()
     state["dedup_bytes"] = sum(p.nbytes() for p in list(memory.partitions.values()))   # the soak watches it
     return web.json(state, status=503 if state["status"] == "stalled" else 200)
+
+
+@app.timer(LAG_EVERY_S)
+async def measure_lag() -> None:
+    """Kafka's end offsets against the group's commits, over this worker's input partitions, for
+    /health: a consumer that stopped fetching while its topics grow has nothing in flight, and
+    would look idle without this. Asked of Kafka itself, not of the fetches the consumer made."""
+    consumer = app.consumer
+    assigned = [tp for tp in consumer.assignment() if tp.topic in FETCHES.topics]
+    committed = {tp: consumer._committed_offset.get(tp) for tp in assigned}   # Faust's record of the commits
+    never = [tp for tp, offset in committed.items() if offset is None]
+    try:
+        ends = await asyncio.wait_for(consumer.highwaters(*assigned), LAG_TIMEOUT_S) if assigned else {}
+        firsts = await asyncio.wait_for(consumer.earliest_offsets(*never), LAG_TIMEOUT_S) if never else {}
+    except Exception as error:  # noqa: BLE001 - shown on /health, asked again next time
+        progress.lag_failed(f"reading Kafka's end offsets: {type(error).__name__}: {error}")
+        return
+    progress.lag_measured(sum(max(0, ends.get(tp, 0) - (offset if offset is not None else firsts.get(tp, 0)))
+                              for tp, offset in committed.items()))
 
 
 class Memory:

@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 
 RETRY_MAX_SECONDS = 30.0
-STALLED_AFTER_S = 30.0        # messages in flight and no batch finished for this long: "stalled"
+STALLED_AFTER_S = 30.0        # work waiting (in flight or lag) and no batch finished for this long: "stalled"
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +22,10 @@ class Progress:
         self.batches = 0
         self.messages = 0
         self._in_flight = 0                   # messages taken and not yet written, 0 when idle
+        self._lag = 0                         # messages in Kafka past the group's commits (measure_lag)
+        self.lag_checked_at: datetime | None = None
+        self.kafka_error = ""                 # why Kafka's end offsets could not be read, if so
+        self.kafka_failing_since: float | None = None
         self.moved_at = time.monotonic()      # the last batch finished, or work arrived while idle
         self.stalled_after_s = stalled_after_s
         self.last_batch_at: datetime | None = None
@@ -34,16 +38,48 @@ class Progress:
 
     @in_flight.setter
     def in_flight(self, value: int) -> None:
-        if self._in_flight <= 0 < value:
+        if not self.waiting and value > 0:
             self.moved_at = time.monotonic()  # idle until now: the stall clock starts here
         self._in_flight = value
 
+    @property
+    def lag(self) -> int:
+        return self._lag
+
+    def lag_measured(self, lag: int) -> None:
+        """Kafka's end offsets less the group's commits, over the worker's partitions. A consumer
+        that stopped fetching while its topics grow has nothing in flight: its lag shows it."""
+        if not self.waiting and lag > 0:
+            self.moved_at = time.monotonic()  # idle until now: the stall clock starts here
+        self._lag = lag
+        self.lag_checked_at = datetime.now(timezone.utc)
+        self.kafka_error, self.kafka_failing_since = "", None
+
+    def lag_failed(self, reason: str) -> None:
+        """Kafka did not answer for its end offsets: nothing can be said to move."""
+        self.kafka_error = reason
+        if self.kafka_failing_since is None:
+            self.kafka_failing_since = time.monotonic()
+
+    @property
+    def waiting(self) -> bool:
+        """Work that a batch should finish: messages in flight, or in Kafka past the commits."""
+        return self._in_flight > 0 or self._lag > 0
+
+    def stalled_for(self) -> float:
+        """Seconds that work has waited with no batch finished (or Kafka has not answered)."""
+        now = time.monotonic()
+        waited = now - self.moved_at if self.waiting else 0.0
+        unanswered = now - self.kafka_failing_since if self.kafka_failing_since is not None else 0.0
+        return max(waited, unanswered)
+
     def status(self) -> str:
-        """ok; retrying (a write or read is being retried: the reason is in `retrying`); stalled
-        (messages in flight and no batch finished for stalled_after_s, whatever the reason)."""
-        if self._in_flight > 0 and time.monotonic() - self.moved_at > self.stalled_after_s:
+        """ok; retrying (a write or read is being retried, or Kafka does not answer: the reason is
+        in `retrying`); stalled (work waiting, in flight or as lag, and no batch finished for
+        stalled_after_s, or Kafka silent for as long, whatever the reason)."""
+        if self.stalled_for() > self.stalled_after_s:
             return "stalled"
-        return "retrying" if self.retrying else "ok"
+        return "retrying" if self.retrying or self.kafka_error else "ok"
 
     def spent(self, **seconds: float) -> None:
         for name, value in seconds.items():
@@ -57,10 +93,12 @@ class Progress:
         self.last_batch_at = datetime.now(timezone.utc)
 
     def as_dict(self) -> dict:
-        return {"status": self.status(), "retrying": self.retrying,
-                "stalled_for_s": round(time.monotonic() - self.moved_at, 1) if self._in_flight > 0 else 0.0,
+        return {"status": self.status(), "retrying": "; ".join(filter(None, (self.retrying, self.kafka_error))),
+                "stalled_for_s": round(self.stalled_for(), 1),
                 "started": self.started.isoformat(), "batches": self.batches, "messages": self.messages,
-                "in_flight": self.in_flight, "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+                "in_flight": self.in_flight, "lag": self.lag,
+                "lag_checked_at": self.lag_checked_at.isoformat() if self.lag_checked_at else None,
+                "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
                 "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
 
 

@@ -1,6 +1,7 @@
 """The worker's /health tells the truth (streams/progress.py): ok while batches finish, retrying
 with the reason while a ClickHouse call is retried, stalled (HTTP 503) once messages have waited
-30 s without a batch finishing; `make status` says the same."""
+30 s without a batch finishing, in flight or as lag in Kafka (a consumer that stopped fetching);
+`make status` says the same."""
 from __future__ import annotations
 
 import json
@@ -36,6 +37,51 @@ def test_progress_is_stalled_only_with_messages_in_flight_and_no_batch_for_a_whi
     progress.retrying = ""
     progress.batch_done(10)
     assert progress.status() == "ok" and progress.in_flight == 0
+
+
+def test_lag_with_nothing_in_flight_is_work_waiting_and_kafka_silent_is_not_ok():
+    progress = Progress(stalled_after_s=0.2)
+    progress.lag_measured(0)
+    time.sleep(0.3)
+    assert progress.status() == "ok"                      # caught up and idle
+    progress.lag_measured(500)                            # the topics grow, nothing is fetched
+    assert progress.status() == "ok" and progress.in_flight == 0
+    time.sleep(0.3)
+    assert progress.status() == "stalled" and progress.as_dict()["lag"] == 500
+    progress.batch_done(0)
+    progress.lag_measured(0)
+    assert progress.status() == "ok"
+    progress.lag_failed("reading Kafka's end offsets: KafkaConnectionError")
+    assert progress.status() == "retrying" and "Kafka" in progress.as_dict()["retrying"]
+    time.sleep(0.3)
+    assert progress.status() == "stalled"
+    progress.lag_measured(0)
+    assert progress.status() == "ok"
+
+
+def test_a_consumer_that_stops_fetching_while_its_topics_grow_is_stalled(pipeline, run_id):
+    """Nothing in flight, every batch written: only Kafka's end offsets show that nothing moves."""
+    settings = pipeline(fault_stop_fetching_after=1)      # the consumer hangs after its first fetch
+    sender = Sender(settings)
+
+    def like(n: int) -> bytes:
+        return orjson.dumps({"event_id": f"{run_id}-{n}", "event_type": "like", "event_time": "2026-01-05T12:00:00Z",
+                             "app_id": "a", "user_id": "u", "title_id": "t", "schema_version": 1, "episode": 1})
+
+    sender.send("drama.engagement", "u", like(0))
+    sender.flush()
+    assert wait_for(lambda: health(settings.worker_web_port)[1]["batches"], 1, timeout=60, interval=0.5) == 1
+    for n in range(1, 21):
+        sender.send("drama.engagement", "u", like(n))
+    sender.flush()
+    assert wait_for(lambda: health(settings.worker_web_port)[1]["lag"], 20, timeout=30, interval=0.5) == 20
+    code, body = health(settings.worker_web_port)
+    assert code == 200 and body["status"] == "ok" and body["in_flight"] == 0   # not yet 30 s
+    assert wait_for(lambda: health(settings.worker_web_port)[0], 503, timeout=60, interval=1) == 503
+    code, body = health(settings.worker_web_port)
+    assert body["status"] == "stalled" and body["in_flight"] == 0 and body["lag"] == 20, body
+    worker = pipeline.workers[0]
+    assert "STALLED" in worker.status() and "lag 20" in worker.status(), worker.status()
 
 
 def test_a_worker_that_cannot_reach_clickhouse_says_retrying_then_stalled_with_503(pipeline, run_id):
