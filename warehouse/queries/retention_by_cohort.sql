@@ -8,7 +8,7 @@ FROM
            retention(toDate(event_time) = cohort, toDate(event_time) = cohort + 1,
                      toDate(event_time) = cohort + 7, toDate(event_time) = cohort + 30) AS r
     FROM events_raw
-    ANY INNER JOIN
+    ANY JOIN
     (
         SELECT user_id, toDate(min(event_time)) AS cohort,
                argMin(channel, event_time) AS install_channel

@@ -27,7 +27,7 @@ ANY LEFT JOIN
         FROM events_raw
         WHERE event_type IN ('purchase', 'ad_impression')
     ) AS revenue
-    ANY INNER JOIN
+    ANY JOIN
     (
         SELECT user_id, min(event_time) AS installed,
                argMin(channel, event_time) AS install_channel,

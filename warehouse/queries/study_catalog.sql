@@ -26,7 +26,7 @@ FROM
                launched_at IS NOT NULL AS launched
         FROM titles
     ) AS catalog
-    ANY INNER JOIN (SELECT 1 AS one, argMax(title_id, revenue_usd) AS hit_id FROM title_roi) AS top USING one
+    ANY JOIN (SELECT 1 AS one, argMax(title_id, revenue_usd) AS hit_id FROM title_roi) AS top USING one
 ) AS figures
 ANY LEFT JOIN
 (

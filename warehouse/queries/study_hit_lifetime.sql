@@ -18,7 +18,7 @@ FROM
         (
             SELECT user_id, title_id, amount_usd + revenue_usd AS usd, cost, scale
             FROM events_raw
-            ANY INNER JOIN
+            ANY JOIN
             (
                 SELECT argMax(title_id, revenue_usd) AS title_id, argMax(production_cost_usd, revenue_usd) AS cost,
                        argMax(audience_scale, revenue_usd) AS scale
@@ -26,7 +26,7 @@ FROM
             ) AS hit USING title_id
             WHERE event_type IN ('purchase', 'ad_impression')
         ) AS earned
-        ANY INNER JOIN
+        ANY JOIN
         (
             SELECT user_id, toDate(min(event_time)) AS cohort_day
             FROM events_raw
@@ -43,7 +43,7 @@ FROM
         GROUP BY user_id
     ) AS days USING cohort_day
 ) AS earned_by_day
-ANY INNER JOIN
+ANY JOIN
 (
     SELECT 1 AS one, min(toDate(event_time)) AS first_day FROM events_raw WHERE event_type = 'user_profile'
 ) AS start USING one

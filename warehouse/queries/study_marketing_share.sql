@@ -14,11 +14,11 @@ FROM
         SELECT 1 AS one, production_cost_usd, audience_scale, ifNull(toUInt32(script_created_at), 0) AS created
         FROM titles
     ) AS made
-    ANY INNER JOIN
+    ANY JOIN
     (
         SELECT 1 AS one, toUInt32(min(event_time)) AS first, toUInt32(max(event_time)) AS last
         FROM events_raw
         WHERE event_type NOT IN ('script_created', 'episode_released', 'title_launched')
     ) AS span USING one
 ) AS production
-ANY INNER JOIN (SELECT 1 AS one, sumMerge(ad_spend_usd) AS spend_usd FROM title_metrics_1d_rollup) AS spend USING one
+ANY JOIN (SELECT 1 AS one, sumMerge(ad_spend_usd) AS spend_usd FROM title_metrics_1d_rollup) AS spend USING one

@@ -19,7 +19,7 @@ FROM
         WHERE user_id != ''
         GROUP BY user_id
     ) AS users
-    ANY INNER JOIN
+    ANY JOIN
     (
         SELECT 1 AS one, toUInt32(min(event_time)) AS data_first, toUInt32(max(event_time)) AS data_last
         FROM events_raw
