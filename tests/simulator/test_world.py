@@ -19,6 +19,7 @@ def run(hours: float, **kwargs) -> list:
     return list(world.stream(START + timedelta(hours=hours)))
 
 
+@pytest.mark.slow   # seconds each: make test runs it, make check does not
 def test_the_same_seed_and_start_give_the_same_stream_byte_for_byte():
     faults = Faults(duplicates=0.02, late=0.01, out_of_order=0.03, malformed=0.01)
     first = run(3, seed=11, users_per_day=3000, faults=faults)
@@ -37,6 +38,7 @@ def test_without_faults_every_message_is_valid_and_on_its_topic():
     assert all(key and key.startswith(b"sim3-u") for _, key in keys)       # keyed by user_id
 
 
+@pytest.mark.slow   # seconds each: make test runs it, make check does not
 def test_faults_are_injected_at_their_rates():
     stream = run(4, seed=5, users_per_day=4000,
                  faults=Faults(duplicates=0.02, late=0.01, out_of_order=0.0, malformed=0.01))
@@ -84,6 +86,7 @@ def test_the_studio_answer_is_a_cheap_sequel_carrying_its_signal():
     assert max(costs) == virtual and sum(costs) < 0.25 * cal.VIRTUAL_ACTOR_EPISODE_USD * parent.episodes
 
 
+@pytest.mark.slow   # seconds each: make test runs it, make check does not
 def test_the_studio_makes_one_sequel_per_title_a_week_and_keeps_the_ai_share():
     world = World(seed=2, start=START, users_per_day=1000)
     stream = world.stream(None)
