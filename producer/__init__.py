@@ -42,11 +42,14 @@ def key_of(event: dict, topic: str) -> bytes | None:
 
 class EventProducer:
     def __init__(self, settings: Settings | None = None, *, linger_ms: int = 20, batch_size: int = 256 * 1024,
-                 max_block_ms: int = 10_000):
+                 max_block_ms: int = 10_000, delivery_timeout_s: float = DELIVERY_TIMEOUT_S):
         self.settings = settings or load()
+        self.delivery_timeout_s = delivery_timeout_s     # how long an event may wait for Kafka before it fails
         self._kafka = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
                                     enable_idempotence=True, linger_ms=linger_ms, batch_size=batch_size,
-                                    retries=2**31 - 1, delivery_timeout_ms=DELIVERY_TIMEOUT_S * 1000,
+                                    retries=2**31 - 1, delivery_timeout_ms=int(delivery_timeout_s * 1000),
+                                    # a request may not outlast its delivery (kafka-python's rule; 30 s default)
+                                    request_timeout_ms=min(30_000, int(delivery_timeout_s * 1000) - linger_ms - 1),
                                     max_block_ms=max_block_ms,
                                     client_id="drama-producer")
         self._failures: list[Failure] = []
@@ -62,9 +65,9 @@ class EventProducer:
         """Queue bytes as they are (contract topic name; the settings' namespace is applied).
 
         While Kafka is away, a send blocks for max_block_ms (no metadata, or a full buffer) and is
-        tried again, for as long as a queued event would be (DELIVERY_TIMEOUT_S): an outage shorter
+        tried again, for as long as a queued event would be (delivery_timeout_s): an outage shorter
         than that costs time, not events."""
-        deadline = time.monotonic() + DELIVERY_TIMEOUT_S
+        deadline = time.monotonic() + self.delivery_timeout_s
         while True:
             try:
                 future = self._kafka.send(self.settings.topic(topic), key=key, value=value)

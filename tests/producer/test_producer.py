@@ -22,7 +22,7 @@ def test_events_go_to_their_topic_keyed_and_acknowledged(pipeline):
 
 
 def test_a_send_that_kafka_cannot_take_is_reported_per_event(pipeline):
-    with EventProducer(pipeline.settings, max_block_ms=2000) as events:
+    with EventProducer(pipeline.settings, max_block_ms=2000, delivery_timeout_s=6) as events:
         events.send_raw("no.such.topic", b"k", b"{}", "p-lost")     # topics are never auto-created
         failures = events.flush()
     assert [(f.event_id, f.topic) for f in failures] == [("p-lost", "no.such.topic")]
