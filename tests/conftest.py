@@ -61,7 +61,7 @@ def worker(stack):
         bring_up(settings, stack=(), apps=(services.Worker,))
         yield settings
     finally:
-        drop_namespace(settings, [worker])
+        drop_namespace(settings, [worker], wait=False)
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +139,7 @@ def pipeline(stack, run_id):
         bring_up(settings, stack=())  # the namespace's topics and database, on the running stack
         yield start_worker
     finally:
-        drop_namespace(settings, workers)
+        drop_namespace(settings, workers, wait=False)
 
 
 @pytest.fixture
@@ -175,13 +175,60 @@ def faust_dirs(settings: Settings) -> list:
     return [settings.faust_app_dir, ROOT / f"{settings.faust_app_id}-data"]
 
 
-def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0) -> None:
+# Databases being dropped in the background (drop_namespace(..., wait=False)): name → thread. A
+# DROP DATABASE of a loaded namespace takes 18.16 minutes of file removal; the next tests need not
+# wait for it. `dropped_databases` (session end) and `settle_drops` (before an outage) wait for all.
+DROPPING: dict = {}
+DROP_PROBLEMS: list[str] = []
+
+
+def drop_database(settings: Settings, deadline_s: float = 900.0) -> str | None:
+    """Drop the namespace's database and wait until it is gone; what is wrong if it is not. The DROP
+    is asked again only if it failed to reach the server (an outage test may have stopped it)."""
+    from warehouse.client import connect
+
+    deadline, last = time.monotonic() + deadline_s, None
+    while time.monotonic() < deadline:
+        try:
+            client = connect(settings, "default")
+            try:
+                client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
+            except TimeoutError:
+                pass   # a day of parts can take 18.16 longer than the driver's 60 s; the server goes on dropping
+            client = connect(settings, "default")
+            gone = lambda client=client: client.execute(  # noqa: E731
+                "SELECT count() FROM system.databases WHERE name = %(db)s", {"db": settings.clickhouse_db})
+            if wait_for(gone, [(0,)], timeout=max(1.0, deadline - time.monotonic()), interval=2) == [(0,)]:
+                return None
+        except Exception as error:  # noqa: BLE001 - ClickHouse away or restarting: ask again
+            last = error
+            time.sleep(2)
+    return f"database {settings.clickhouse_db} is still there ({last!r})"
+
+
+def settle_drops() -> None:
+    """Wait for every background drop (e.g. before a test stops ClickHouse)."""
+    for thread in list(DROPPING.values()):
+        thread.join()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dropped_databases():
+    """At the end of the session, every namespace's database dropped in the background is gone."""
+    yield
+    settle_drops()
+    assert not DROP_PROBLEMS, "namespaces left databases behind:\n" + "\n".join(DROP_PROBLEMS)
+
+
+def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0, wait: bool = True) -> None:
     """Stop the namespace's workers, then drop its database, topics and Faust data directories,
     and check that they are gone. Each step is tried even if one before failed; raises
-    AssertionError naming whatever is left."""
+    AssertionError naming whatever is left. With wait=False the database is dropped in the
+    background and checked at the end of the session (`dropped_databases`)."""
+    import threading
+
     from infra.process import pid_alive
     from infra.topics import admin
-    from warehouse.client import connect
 
     assert settings.namespace, "drop_namespace never touches the default namespace"
     problems: list[str] = []
@@ -200,16 +247,16 @@ def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0) -> Non
     if running:
         problems.append(f"workers still running: {running}")
 
-    def drop_database() -> None:
-        try:
-            connect(settings, "default").execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
-        except TimeoutError:
-            pass   # a day of parts can take 18.16 longer than the driver's 60 s; the server goes on dropping
-        client = connect(settings, "default")
-        gone = lambda: client.execute("SELECT count() FROM system.databases WHERE name = %(db)s",  # noqa: E731
-                                      {"db": settings.clickhouse_db})
-        if wait_for(gone, [(0,)], timeout=600, interval=2) != [(0,)]:
-            problems.append(f"database {settings.clickhouse_db} is still there")
+    def drop_now() -> None:
+        if problem := drop_database(settings):
+            problems.append(problem)
+
+    def drop_later() -> None:
+        def run() -> None:
+            if problem := drop_database(settings):
+                DROP_PROBLEMS.append(problem)
+        DROPPING[settings.clickhouse_db] = threading.Thread(target=run, name=f"drop {settings.clickhouse_db}")
+        DROPPING[settings.clickhouse_db].start()
 
     def delete_topics() -> None:
         # A delete is asynchronous in Kafka: ask again until the broker's metadata no longer lists them
@@ -234,7 +281,7 @@ def drop_namespace(settings: Settings, workers=(), timeout: float = 30.0) -> Non
         if left:
             problems.append(f"directories still there: {left}")
 
-    attempt("dropping the database", drop_database)
+    attempt("dropping the database", drop_now if wait else drop_later)
     attempt("deleting the topics", delete_topics)
     attempt("removing the Faust data directories", remove_faust_dirs)
     assert not problems, f"namespace {settings.namespace} left things behind:\n" + "\n".join(problems)

@@ -70,7 +70,7 @@ def loop_namespace(stack):
         try:
             unprovision(settings)
         finally:
-            drop_namespace(settings, [worker])
+            drop_namespace(settings, [worker], wait=False)
 
 
 @pytest.fixture(scope="session")

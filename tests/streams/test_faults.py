@@ -11,6 +11,7 @@ from kafka.admin import KafkaAdminClient
 
 from infra import services
 from tests import golden
+from tests.conftest import settle_drops
 from warehouse.client import connect
 
 CHUNKS = 5
@@ -78,6 +79,7 @@ def committed(settings, group: str) -> dict:
 
 
 def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
+    settle_drops()                  # no background DROP DATABASE across the outage
     settings = pipeline()
     client = connect(settings)
     golden.replay_profiles(settings, client)
@@ -110,6 +112,7 @@ def test_a_clickhouse_outage_blocks_nothing_and_loses_nothing(pipeline, stack):
 
 
 def test_a_kafka_restart_is_ridden_out(pipeline, stack):
+    settle_drops()                  # no background DROP DATABASE across the outage
     settings = pipeline()
     client = connect(settings)
     golden.replay_profiles(settings, client)
