@@ -89,6 +89,29 @@ def unprovision(settings: Settings) -> None:
     (superset.home / f"{named(settings, 'plan')}.json").unlink(missing_ok=True)
 
 
+def demo_viewer(settings: Settings) -> str:
+    """The demo's read-only login: a user with the viewer role, its password set anew each time (from
+    SUPERSET_VIEWER_PASSWORD, else generated once into .state/superset/viewer_password)."""
+    import secrets
+
+    from dashboards.superset_setup import VIEWER_ROLE
+
+    superset = Superset(settings)
+    password = settings.superset_viewer_password
+    if not password:
+        password = secrets.token_urlsafe(12)
+        path = superset.home / "viewer_password"
+        path.write_text(password)
+        path.chmod(0o600)
+    name = settings.superset_viewer_user
+    run(superset.cli("fab", "create-user", "--role", VIEWER_ROLE, "--username", name, "--firstname", "Ops",
+                     "--lastname", "Viewer", "--email", f"{name}@localhost", "--password", password),
+        "creating the demo's viewer login", superset.log, env=superset.env())
+    run(superset.cli("fab", "reset-password", "--username", name, "--password", password),
+        "setting the demo's viewer password", superset.log, env=superset.env())
+    return f"viewer login {name!r} (role {VIEWER_ROLE!r})"
+
+
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
     rendered = render_assets(settings, superset.home / named(settings, "assets"))
@@ -98,7 +121,8 @@ def provision(settings: Settings) -> str:
         superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
     run(setup_command(settings), "relinking charts, the viewer role and the alerts", superset.log,
         env=superset.env())
-    return (f"dashboards: {len(screens.ALL)} imported; Loop health at "
+    viewer = "" if settings.namespace else f"; {demo_viewer(settings)}"     # a test namespace makes its own
+    return (f"dashboards: {len(screens.ALL)} imported{viewer}; Loop health at "
             f"{settings.superset_url}/superset/dashboard/{named(settings, screens.LOOP_HEALTH.slug)}/")
 
 

@@ -50,6 +50,10 @@ ENV = {
     "SUPERSET_ADMIN_USER": "admin",
     # Empty: generated at install into .state/superset/admin_password and printed once.
     "SUPERSET_ADMIN_PASSWORD": "",
+    # The demo's read-only login (role "Drama viewer": dashboards, no SQL Lab), made by `make dashboards`.
+    # Its password: SUPERSET_VIEWER_PASSWORD, else generated into .state/superset/viewer_password.
+    "SUPERSET_VIEWER_USER": "viewer",
+    "SUPERSET_VIEWER_PASSWORD": "",
     # Redis (Debian's redis-server): Superset's Celery broker for Alerts & Reports, and its results
     # and chart-data cache, so many open dashboards refreshing every 10 s do not each hit ClickHouse.
     "REDIS_HOST": "127.0.0.1",
@@ -143,6 +147,7 @@ class Settings:
     superset_host: str = _str("SUPERSET_HOST")
     superset_port: int = _int("SUPERSET_PORT")
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
+    superset_viewer_user: str = _str("SUPERSET_VIEWER_USER")
     redis_host: str = _str("REDIS_HOST")
     redis_port: int = _int("REDIS_PORT")
     alert_webhook_url: str = _str("DRAMA_ALERT_WEBHOOK_URL")
@@ -211,6 +216,12 @@ class Settings:
         """From SUPERSET_ADMIN_PASSWORD, else the one generated at install (see infra.services)."""
         path = self.state_dir / "superset" / "admin_password"
         return env("SUPERSET_ADMIN_PASSWORD") or (path.read_text().strip() if path.exists() else "")
+
+    @property
+    def superset_viewer_password(self) -> str:
+        """From SUPERSET_VIEWER_PASSWORD, else the one `make dashboards` generated (dashboards.provision)."""
+        path = self.state_dir / "superset" / "viewer_password"
+        return env("SUPERSET_VIEWER_PASSWORD") or (path.read_text().strip() if path.exists() else "")
 
     def _secret(self, env_value: str, role: str) -> str:
         path = self.state_dir / "clickhouse" / "secrets" / role

@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
                   f"  Superset:  {settings.superset_url}/superset/dashboard/loop-health/ (4 more under Dashboards)\n"
                   f"  login:     {settings.superset_admin_user} / {settings.superset_admin_password}\n"
+                  f"  read-only: {settings.superset_viewer_user} / {settings.superset_viewer_password} "
+                  f"(the dashboards, no SQL Lab)\n"
                   f"  alerts:    {alerts}\n"
                   f"  SQL:       clickhouse-client --port {settings.clickhouse_port} -d {settings.clickhouse_db}\n"
                   f"  HTTP in:   POST http://{settings.collector_host}:{settings.collector_port}/v1/events\n"

@@ -125,3 +125,18 @@ def test_security_defaults(loop_namespace):
     wrong = requests.post(f"{settings.superset_url}/api/v1/security/login", timeout=30, json={
         "username": settings.superset_admin_user, "password": "admin", "provider": "db"})
     assert wrong.status_code == 401
+
+
+def test_the_demo_has_a_read_only_login_that_sees_the_dashboards_but_not_sql_lab(stack):
+    """`make dashboards` (run by make up and make demo) makes the viewer login that make demo prints."""
+    settings = stack
+    assert settings.superset_viewer_password, "no viewer password was generated"
+    viewer = api.session(settings, settings.superset_viewer_user, settings.superset_viewer_password)
+    listed = viewer.get(f"{settings.superset_url}/api/v1/dashboard/", timeout=30,
+                        params={"q": "(page_size:100)"}).json()["result"]
+    assert "loop-health" in {d["slug"] for d in listed}
+    database_id = api.session(settings).get(f"{settings.superset_url}/api/v1/database/", timeout=30, params={
+        "q": f"(filters:!((col:database_name,opr:eq,value:{settings.clickhouse_db})))"}).json()["result"][0]["id"]
+    refused = viewer.post(f"{settings.superset_url}/api/v1/sqllab/execute/", timeout=60, json={
+        "database_id": database_id, "sql": "SELECT 1", "runAsync": False})
+    assert refused.status_code in (401, 403), refused.text[:500]
