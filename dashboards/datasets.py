@@ -160,5 +160,13 @@ ADAPTATION = Dataset("adaptation_30d", "adaptation_30d", None, (
     Metric("payer_rate", "Payer rate (30 closed days)", "MAX(payer_rate)", PERCENT),
 ))
 
+# Users of an install cohort (day and channel) active again 1, 7 and 30 days later, as shares of its installs.
+RETENTION = Dataset("retention_by_cohort", "retention_by_cohort", None, (
+    Metric("installs", "Installs", "SUM(installs)"),
+    Metric("d1_rate", "D1 retention", ratio("SUM(d1)", "SUM(installs)"), PERCENT),
+    Metric("d7_rate", "D7 retention", ratio("SUM(d7)", "SUM(installs)"), PERCENT),
+    Metric("d30_rate", "D30 retention", ratio("SUM(d30)", "SUM(installs)"), PERCENT),
+))
+
 ALL = (LIVE_TITLES, TITLES_DAILY, PIPELINE, REJECTS, FRESHNESS, SIGNALS, LOOP, EPISODES, COIN_ECONOMY, SEGMENTS,
-       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION)
+       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION, RETENTION)
