@@ -194,6 +194,13 @@ def dashboard_asset(dashboard: Dashboard, namespace: str, columns: dict[str, lis
                       "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
                       "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER",
                                     "meta": {"text": dashboard.title + suffix(namespace)}}}
+    if dashboard.description:       # what the dashboard shows and how to read it, above its charts
+        position["GRID_ID"]["children"].append("ROW-intro")
+        position["ROW-intro"] = {"type": "ROW", "id": "ROW-intro", "children": ["MARKDOWN-intro"],
+                                 "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        position["MARKDOWN-intro"] = {"type": "MARKDOWN", "id": "MARKDOWN-intro", "children": [],
+                                      "parents": ["ROOT_ID", "GRID_ID", "ROW-intro"],
+                                      "meta": {"width": 12, "height": 16, "code": dashboard.description}}
     for n, row in enumerate(dashboard.rows):
         row_id = f"ROW-{n}"
         position["GRID_ID"]["children"].append(row_id)

@@ -11,7 +11,11 @@ LAST_7_DAYS = 'DATEADD(DATETIME("now"), -7, day) : now'   # Superset's "Last wee
 
 LOOP_HEALTH = Dashboard(
     slug="loop-health", title="Loop health (live)", time_range=LAST_60_MINUTES, grain="PT1M", refresh_s=10,
-    description="The loop as it turns, the last 60 minutes, refreshed every 10 s.",
+    description="The loop as it turns: the last 60 minutes, refreshed every 10 s. Read it row by row. "
+                "**Distribute**: teaser impressions and the hook rate (viewers who stay 3 s). **Feedback**: "
+                "starts, completion, rebuffering, paywall conversion, and revenue. **Re-create**: the latest "
+                "signals, and how long each step of the loop took. **Pipeline**: events in, rejects, and lag. "
+                "Freshness over 60 s, or over 1% rejected, raises an alert.",
     rows=(
         (Chart("live_teaser_impressions", "Distribute · teaser impressions per minute", d.LIVE_TITLES, "bar",
                ("teaser_impressions",)),
@@ -43,6 +47,11 @@ LOOP_HEALTH = Dashboard(
 
 MONETIZATION = Dashboard(
     slug="monetization", title="Monetization", time_range=LAST_7_DAYS,
+    description="Where the money comes from, over the last 7 days. First, the unlock funnel per episode: "
+                "the paywall follows the free episodes. Then how episodes are unlocked: coins, subscription, "
+                "or a rewarded ad. Then who pays (ARPPU and payer rate by segment), and what acquisition "
+                "returns (ROAS and CPI by channel and campaign). Money is in US dollars. Every rate is a "
+                "ratio of sums.",
     rows=(
         (Chart("money_funnel", "Unlock funnel per episode position", d.EPISODES, "bar",
                ("starts", "paywalls_shown", "unlocks"), x_axis="episode", width=6),
@@ -64,6 +73,10 @@ MONETIZATION = Dashboard(
 
 CONTENT = Dashboard(
     slug="content", title="Content and re-create", time_range=LAST_7_DAYS,
+    description="What the studio makes and what it earns. Titles by trope and origin (AI, human, "
+                "hybrid). ROI is revenue at the full audience divided by production cost. The drop-off "
+                "curve shows where viewers leave. The last row shows the derived titles that the re-create "
+                "signals asked for, against their parents.",
     rows=(
         (Chart("content_titles_by_trope", "Titles by trope and origin", d.CATALOG, "stacked", ("titles",),
                x_axis="trope", groupby=("origin",), width=6),
@@ -84,8 +97,10 @@ CONTENT = Dashboard(
 
 STUDY = Dashboard(
     slug="study-model", title="The study's model", time_range=LAST_7_DAYS,
-    description="../shared/reference/short-dramas-us-market-study.txt: localization, technological "
-                "empowerment, value co-creation.",
+    description="The US market study's three levers, measured. **Localization**: KPIs by adaptation, "
+                "and the cultural discount over 30 closed days. **Technology**: AI, human and hybrid titles, "
+                "and their cost per episode. **Co-creation**: derived titles against originals, and the "
+                "re-create signals behind them. Source: short-dramas-us-market-study.txt.",
     rows=(
         (Chart("study_adaptation_kpis", "Localization · KPIs by adaptation", d.TITLES_DAILY, "table",
                ("completion_rate", "hook_rate", "paywall_conversion", "starts", "revenue_usd"),
@@ -105,6 +120,10 @@ STUDY = Dashboard(
 
 DISTRIBUTION = Dashboard(
     slug="distribution", title="Distribution", time_range=LAST_7_DAYS,
+    description="How teasers buy the audience, over the last 7 days. The hook rate is viewers who watch "
+                "3 s or more; the CTR is clicks on a teaser. Both are shown per channel, then per campaign "
+                "with the cost per install. Retention is D1, D7 and D30 by install day and channel. The "
+                "launch window covers each title's first 7 days.",
     rows=(
         (Chart("dist_hook_by_channel", "Hook rate (golden three seconds) by channel", d.DISTRIBUTION, "line",
                ("hook_rate",), groupby=("channel",), width=6),

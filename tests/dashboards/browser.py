@@ -66,6 +66,13 @@ def chart_states(driver) -> dict[str, str]:
     return states
 
 
+def intro_text(driver) -> str:
+    """The text of the dashboard's Markdown components (its intro), as the page shows it."""
+    from selenium.webdriver.common.by import By
+
+    return " ".join(node.text for node in driver.find_elements(By.CSS_SELECTOR, ".dashboard-markdown"))
+
+
 def open_dashboard(driver, url: str, charts: int, timeout: float = 120) -> dict[str, str]:
     """Open a dashboard and wait until each of its `charts` has rendered, failed or come back empty."""
     driver.set_window_size(1600, 3000)   # every chart in view: Superset renders charts as they scroll in

@@ -49,6 +49,16 @@ def test_five_dashboards_every_link_resolves_and_every_chart_has_a_uuid(rendered
         "filterState"]["value"]
 
 
+def test_each_dashboard_opens_with_a_text_that_says_how_to_read_it(rendered):
+    by_slug = {d.slug: d for d in screens.ALL}
+    for dashboard in load_all(rendered(), "dashboards"):
+        position = dashboard["position"]
+        first_row = position[position["GRID_ID"]["children"][0]]
+        (intro,) = [position[child] for child in first_row["children"]]
+        assert intro["type"] == "MARKDOWN" and intro["meta"]["code"] == by_slug[dashboard["slug"]].description
+        assert len(intro["meta"]["code"]) > 100, dashboard["slug"]
+
+
 def test_each_dashboard_filters_on_the_columns_its_datasets_have(rendered):
     root = rendered()
     for dashboard in load_all(root, "dashboards"):

@@ -30,6 +30,8 @@ def test_every_dashboard_renders_every_chart_with_data(loop_namespace, chromium,
         png = browser.screenshot(chromium, test_output / "dashboards" / f"{dashboard.slug}.png")
         print(f"{dashboard.title}: {len(states)} charts, {png}")
         assert set(states) == {chart.title for chart in dashboard.charts}, (dashboard.slug, set(states))
+        intro = browser.intro_text(chromium).replace("\n", " ")
+        assert dashboard.description.replace("**", "")[:60] in intro, (dashboard.slug, intro)
         failures.update({f"{dashboard.title} / {name}": state for name, state in states.items() if state != "ok"})
     assert not failures, "\n".join(f"{name}: {state}" for name, state in failures.items())
 
