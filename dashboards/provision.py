@@ -23,7 +23,7 @@ from dashboards import screens
 from dashboards.layout import object_uuid, render
 from infra.process import run
 from infra.services import Superset
-from infra.settings import Settings, load
+from infra.settings import Settings, kept_secret, load
 
 SETUP = Path(__file__).with_name("superset_setup.py")
 
@@ -92,17 +92,10 @@ def unprovision(settings: Settings) -> None:
 def demo_viewer(settings: Settings) -> str:
     """The demo's read-only login: a user with the viewer role, its password set anew each time (from
     SUPERSET_VIEWER_PASSWORD, else generated once into .state/superset/viewer_password)."""
-    import secrets
-
     from dashboards.superset_setup import VIEWER_ROLE
 
     superset = Superset(settings)
-    password = settings.superset_viewer_password
-    if not password:
-        password = secrets.token_urlsafe(12)
-        path = superset.home / "viewer_password"
-        path.write_text(password)
-        path.chmod(0o600)
+    password = settings.superset_viewer_password or kept_secret(superset.home / "viewer_password")
     name = settings.superset_viewer_user
     run(superset.cli("fab", "create-user", "--role", VIEWER_ROLE, "--username", name, "--firstname", "Ops",
                      "--lastname", "Viewer", "--email", f"{name}@localhost", "--password", password),

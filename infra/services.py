@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import string
 import subprocess
@@ -17,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from infra.process import PidFile, ServiceError, http_ok, pid_alive, port_open, run, spawn, tail, terminate
-from infra.settings import ROOT, Settings
+from infra.settings import ROOT, Settings, kept_secret
 from infra.supervise import read_restarts
 
 INFRA = ROOT / "infra"
@@ -141,10 +140,7 @@ def make_secrets(settings: Settings) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     for role in ("writer", "analyst"):
-        path = folder / role
-        if not path.exists():
-            path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
+        kept_secret(folder / role, 24)
 
 
 class ClickHouse(Service):
@@ -282,19 +278,12 @@ class Superset(Service):
         run([str(self.venv / "bin" / "pip"), "install", "-q", "--cache-dir", str(self.settings.state_dir / "pip-cache"),
              "-r", str(INFRA / "superset" / "requirements.txt")], "installing Superset from PyPI", self.log,
             fix="Check that PyPI is reachable; the pins are in infra/superset/requirements.txt.")
-        secret = self.home / "secret_key"
-        if not secret.exists():
-            secret.write_text(secrets.token_urlsafe(48))
-            secret.chmod(0o600)
-        password_file = self.home / "admin_password"
-        password = os.environ.get("SUPERSET_ADMIN_PASSWORD", "")
-        if not password and password_file.exists():
-            password = password_file.read_text().strip()
-        elif not password:
-            password = secrets.token_urlsafe(12)
-            password_file.write_text(password)
-            password_file.chmod(0o600)
-            print(f"superset: generated admin password (kept in {password_file}): {password}", flush=True)
+        kept_secret(self.home / "secret_key", 48)
+        password = self.settings.superset_admin_password
+        if not password:
+            password = kept_secret(self.home / "admin_password")
+            print(f"superset: generated admin password (kept in {self.home / 'admin_password'}): {password}",
+                  flush=True)
         run(self.cli("db", "upgrade"), "creating Superset's metadata database", self.log, env=self.env())
         run(self.cli("fab", "create-admin", "--username", self.settings.superset_admin_user, "--firstname", "Ops",
                      "--lastname", "Admin", "--email", "admin@localhost", "--password", password),

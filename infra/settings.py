@@ -9,6 +9,7 @@ can replay the golden set on a stack that is already in use.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -94,6 +95,19 @@ ENV = {
     "COLLECTOR_TOKEN": "",
 }
 
+
+
+def kept_secret(path: Path, nbytes: int = 12) -> str:
+    """The secret kept in `path`, generated there first (readable by this user only) if it is not."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(nbytes))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _env_or_kept(value: str, path: Path) -> str:
+    """A secret the environment gives, else the one kept in `path`, else empty."""
+    return value or (path.read_text().strip() if path.exists() else "")
 
 def env(name: str) -> str:
     value = os.environ.get(name)
@@ -214,18 +228,15 @@ class Settings:
     @property
     def superset_admin_password(self) -> str:
         """From SUPERSET_ADMIN_PASSWORD, else the one generated at install (see infra.services)."""
-        path = self.state_dir / "superset" / "admin_password"
-        return env("SUPERSET_ADMIN_PASSWORD") or (path.read_text().strip() if path.exists() else "")
+        return _env_or_kept(env("SUPERSET_ADMIN_PASSWORD"), self.state_dir / "superset" / "admin_password")
 
     @property
     def superset_viewer_password(self) -> str:
         """From SUPERSET_VIEWER_PASSWORD, else the one `make dashboards` generated (dashboards.provision)."""
-        path = self.state_dir / "superset" / "viewer_password"
-        return env("SUPERSET_VIEWER_PASSWORD") or (path.read_text().strip() if path.exists() else "")
+        return _env_or_kept(env("SUPERSET_VIEWER_PASSWORD"), self.state_dir / "superset" / "viewer_password")
 
     def _secret(self, env_value: str, role: str) -> str:
-        path = self.state_dir / "clickhouse" / "secrets" / role
-        return env_value or (path.read_text().strip() if path.exists() else "")
+        return _env_or_kept(env_value, self.state_dir / "clickhouse" / "secrets" / role)
 
     @property
     def clickhouse_writer_password(self) -> str:

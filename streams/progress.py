@@ -38,9 +38,12 @@ class Progress:
 
     @in_flight.setter
     def in_flight(self, value: int) -> None:
-        if not self.waiting and value > 0:
-            self.moved_at = time.monotonic()  # idle until now: the stall clock starts here
+        self._work_arrives(value)
         self._in_flight = value
+
+    def _work_arrives(self, amount: int) -> None:
+        if not self.waiting and amount > 0:
+            self.moved_at = time.monotonic()  # idle until now: the stall clock starts here
 
     @property
     def lag(self) -> int:
@@ -49,8 +52,7 @@ class Progress:
     def lag_measured(self, lag: int) -> None:
         """Kafka's end offsets less the group's commits, over the worker's partitions. A consumer
         that stopped fetching while its topics grow has nothing in flight: its lag shows it."""
-        if not self.waiting and lag > 0:
-            self.moved_at = time.monotonic()  # idle until now: the stall clock starts here
+        self._work_arrives(lag)
         self._lag = lag
         self.lag_checked_at = datetime.now(timezone.utc)
         self.kafka_error, self.kafka_failing_since = "", None
