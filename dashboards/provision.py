@@ -66,7 +66,12 @@ def plan(settings: Settings) -> dict:
     return {"charts": [object_uuid(settings.namespace, "chart", c.key) for d in screens.ALL for c in d.charts],
             "dashboards": [object_uuid(settings.namespace, "dashboard", d.slug) for d in screens.ALL],
             "database": settings.clickhouse_db,
-            "alerts": alerts.definitions(settings)}
+            "alerts": alerts.definitions(settings),
+            # the demo's read-only login (a test namespace makes its own): the plan file is 0600
+            "viewer": None if settings.namespace else {
+                "username": settings.superset_viewer_user,
+                "password": settings.superset_viewer_password
+                or kept_secret(settings.state_dir / "superset" / "viewer_password")}}
 
 
 def setup_command(settings: Settings, *options: str) -> list[str]:
@@ -89,22 +94,6 @@ def unprovision(settings: Settings) -> None:
     (superset.home / f"{named(settings, 'plan')}.json").unlink(missing_ok=True)
 
 
-def demo_viewer(settings: Settings) -> str:
-    """The demo's read-only login: a user with the viewer role, its password set anew each time (from
-    SUPERSET_VIEWER_PASSWORD, else generated once into .state/superset/viewer_password)."""
-    from dashboards.superset_setup import VIEWER_ROLE
-
-    superset = Superset(settings)
-    password = settings.superset_viewer_password or kept_secret(superset.home / "viewer_password")
-    name = settings.superset_viewer_user
-    run(superset.cli("fab", "create-user", "--role", VIEWER_ROLE, "--username", name, "--firstname", "Ops",
-                     "--lastname", "Viewer", "--email", f"{name}@localhost", "--password", password),
-        "creating the demo's viewer login", superset.log, env=superset.env())
-    run(superset.cli("fab", "reset-password", "--username", name, "--password", password),
-        "setting the demo's viewer password", superset.log, env=superset.env())
-    return f"viewer login {name!r} (role {VIEWER_ROLE!r})"
-
-
 def provision(settings: Settings) -> str:
     superset = Superset(settings)
     rendered = render_assets(settings, superset.home / named(settings, "assets"))
@@ -114,8 +103,7 @@ def provision(settings: Settings) -> str:
         superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
     run(setup_command(settings), "relinking charts, the viewer role and the alerts", superset.log,
         env=superset.env())
-    viewer = "" if settings.namespace else f"; {demo_viewer(settings)}"     # a test namespace makes its own
-    return (f"dashboards: {len(screens.ALL)} imported{viewer}; Loop health at "
+    return (f"dashboards: {len(screens.ALL)} imported; Loop health at "
             f"{settings.superset_url}/superset/dashboard/{named(settings, screens.LOOP_HEALTH.slug)}/")
 
 

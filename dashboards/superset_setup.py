@@ -9,7 +9,8 @@ Python (dashboards/provision.py does), given the plan provision.py wrote:
    charts carry no saved query context).
 2. The viewer role, "Drama viewer": Superset's Gamma (dashboards and charts, no SQL Lab, no
    editing) plus read access to the dashboards' database. `superset fab create-user --role
-   "Drama viewer"` gives someone that role.
+   "Drama viewer"` gives someone that role. The default namespace's plan also names the demo's
+   read-only login, which gets that role alone and the plan's password.
 3. The alerts of dashboards/alerts.py as Superset Alerts & Reports, owned by the admin, on the
    Loop health dashboard, delivering to the webhook; created or updated by name.
 
@@ -69,6 +70,24 @@ def viewer_role(db, database_name: str) -> str:
     if sql_lab:
         raise SystemExit(f"the role {VIEWER_ROLE} would reach SQL Lab through {sql_lab}")
     return f"role {VIEWER_ROLE!r}: Gamma and {database.perm}"
+
+
+def viewer_user(plan: dict) -> str:
+    """The demo's read-only login (the default namespace's plan only): the viewer role and nothing
+    else, and the password of the plan, whatever the user had before."""
+    from superset import security_manager as sm
+
+    viewer = plan.get("viewer")
+    if not viewer:
+        return "no viewer login (a test namespace makes its own)"
+    role, user = sm.find_role(VIEWER_ROLE), sm.find_user(username=viewer["username"])
+    if user is None:
+        sm.add_user(viewer["username"], "Ops", "Viewer", f"{viewer['username']}@localhost", role,
+                    password=viewer["password"])
+    else:
+        user.roles = [role]
+        sm.reset_password(user.id, viewer["password"])
+    return f"viewer login {viewer['username']!r}: role {VIEWER_ROLE!r} only"
 
 
 def alerts(db, plan: dict) -> str:
@@ -152,6 +171,7 @@ def main(path: str, removing: bool = False) -> None:
         done = [f"relinked {relink(db, set(plan['charts']))} charts",
                 f"removed {prune(db, plan['dashboards'], set(plan['charts']))} charts no longer in the code",
                 viewer_role(db, plan["database"]),
+                viewer_user(plan),
                 alerts(db, plan)]
         db.session.commit()
         print("; ".join(done))
