@@ -31,6 +31,7 @@ TROPES = (  # (trope, genre, adaptation)
     ("second_chance_mom", "family", "localized"), ("alpha_king", "fantasy", "western"),
 )
 ALLOWED_LATENESS_S = 3600
+RELEASE_TO_LAUNCH = timedelta(minutes=30)        # script_created → title_launched
 
 
 class Emission(NamedTuple):
@@ -88,6 +89,7 @@ class Title:
     parent_title_id: str = ""
     signal_id: str = ""
     name: str = ""
+    launched_at: datetime | None = None      # a sequel's launch; None: the catalog's, on air from the start
 
     def __post_init__(self):
         self.name = self.name or title_name(self.title_id)
@@ -232,7 +234,7 @@ class World:
             elif kind == "viral":                   # a teaser takes off: a burst of organic installs for one title
                 if last_arrival is not None and at >= last_arrival:
                     continue
-                title = self.rng.choice(self.titles[1:])      # the hit's own audience would drown a burst
+                title = self.rng.choice(self._on_air(at)[1:])  # the hit's own audience would drown a burst
                 for _ in range(max(cal.VIRAL_MIN_USERS, round(cal.VIRAL_SHARE_OF_DAY * self.users_per_day))):
                     self._push(at + timedelta(minutes=self.rng.uniform(0, cal.VIRAL_MINUTES)), "viral_arrival", title)
                 self._push(self._next_viral(at), "viral", None)
@@ -290,7 +292,7 @@ class World:
             self._event("episode_released", at + timedelta(minutes=10, seconds=episode), title_id=title.title_id,
                         episode=episode, production_cost_usd=round(self._real_cost(title, episode), 2),
                         virtual_actors=self._virtual(title, episode))
-        self._event("title_launched", at + timedelta(minutes=30), title_id=title.title_id,
+        self._event("title_launched", at + RELEASE_TO_LAUNCH, title_id=title.title_id,
                     episodes_total=title.episodes, free_episodes=cal.FREE_EPISODES)
 
     def answer_signal(self, parent_title_id: str, signal_id: str) -> Title | None:
@@ -313,6 +315,7 @@ class World:
                       "ai" if ai_share < cal.ORIGINS[0][1] else "hybrid", self.rng.randint(*cal.SEQUEL_EPISODES),
                       weight=cal.SEQUEL_WEIGHT, parent_title_id=parent.title_id, signal_id=signal_id,
                       name=title_name(title_id, parent.name))
+        title.launched_at = self.now + timedelta(seconds=30) + RELEASE_TO_LAUNCH
         self.titles.append(title)
         self.sequels[title.title_id] = self.now
         self._release(title, self.now + timedelta(seconds=30))
@@ -329,7 +332,7 @@ class World:
         user = User(f"{self.ids}-u{len(self.users)}", gender, age, country, propensity, money,
                     sessions_left=1 + int(rng.expovariate(1 / (cal.SESSIONS_PER_USER_MEAN - 1))))
         self.users.append(user)
-        title = viral or self._popular_title()
+        title = viral or self._popular_title(at)
         install_at = at
         if viral is None and rng.random() < self.paid_share:
             install_at = self._funnel(user, title, at)
@@ -361,8 +364,13 @@ class World:
         self._event("install", t + timedelta(seconds=20), user_id=user.user_id, **base)
         return t + timedelta(seconds=20)
 
-    def _popular_title(self) -> Title:
-        return self.rng.choices(self.titles, [t.weight for t in self.titles])[0]
+    def _on_air(self, at: datetime) -> list[Title]:
+        """The titles a viewer can find at `at`: a sequel only from its launch."""
+        return [t for t in self.titles if t.launched_at is None or t.launched_at <= at]
+
+    def _popular_title(self, at: datetime) -> Title:
+        titles = self._on_air(at)
+        return self.rng.choices(titles, [t.weight for t in titles])[0]
 
     # --- feedback: a viewing session -----------------------------------------------------------
     def _session(self, payload, at: datetime) -> None:
@@ -370,7 +378,7 @@ class World:
         rng = self.rng
         title = next(t for t in self.titles if t.title_id == title_id)
         if user.progress.get(title_id, 0) >= title.episodes:
-            title = self._popular_title()
+            title = self._popular_title(at)
         episode = user.progress.get(title.title_id, 0) + 1
         t = at
         ids = dict(user_id=user.user_id, title_id=title.title_id)
@@ -406,7 +414,7 @@ class World:
         user.sessions_left -= 1
         if user.sessions_left > 0:
             gap = rng.expovariate(1 / (cal.DAYS_BETWEEN_SESSIONS * 86400))
-            next_title = title.title_id if rng.random() < 0.7 else self._popular_title().title_id
+            next_title = title.title_id if rng.random() < 0.7 else self._popular_title(t).title_id
             self._push(t + timedelta(seconds=gap), "session", (user, next_title))
 
     def _subscribed(self, user: User, t: datetime) -> bool:
