@@ -109,7 +109,9 @@ def in_process(base: Settings, seed: int, days: float, users_per_day: float, say
             FEEDBACK_WEIGHTS["like"] * (event["stars"] >= GOOD_RATING)
         if weight:
             minute = datetime.fromisoformat(event["event_time"].replace("Z", "")).replace(second=0, microsecond=0)
-            pending[(event["title_id"], minute)] = pending.get((event["title_id"], minute), 0.0) + weight
+            at = datetime.fromisoformat(event["event_time"].replace("Z", ""))
+            score, latest = pending.get((event["title_id"], minute), (0.0, at))
+            pending[(event["title_id"], minute)] = (score + weight, max(latest, at))
         if n % BATCH == 0:
             for signal in detector.observe(pending):
                 signals += 1

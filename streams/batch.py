@@ -575,9 +575,11 @@ GOOD_RATING = 4          # a rating of 4 or 5 stars counts like a like
 
 
 def feedback_scores(parts: Iterable[Part], high_water: dict) -> dict:
-    """(title_id, minute) → score increment, from the batch's accepted, on-time events past the
-    title_metrics mark (what this batch adds to the windows)."""
+    """(title_id, minute) → (score increment, the latest event time of it), from the batch's
+    accepted, on-time events past the title_metrics mark (what this batch adds to the windows).
+    The event time is the signal's clock (streams/trends.py): a replayed past stays in the past."""
     scores: dict = {}
+    latest: dict = {}
     for p in parts:
         c = p.cut(high_water)
         for etype, indices in p.by_type.items():
@@ -590,6 +592,10 @@ def feedback_scores(parts: Iterable[Part], high_water: dict) -> dict:
                 e = p.events[i]
                 w = (FEEDBACK_WEIGHTS["like"] if e.stars >= GOOD_RATING else 0.0) if etype == "rating" else weight
                 if w:
-                    key = (e.title_id, p.micros[i] // MINUTE_US)
+                    at = p.micros[i]
+                    key = (e.title_id, at // MINUTE_US)
                     scores[key] = scores.get(key, 0.0) + w
-    return {(title, EPOCH + timedelta(minutes=minute)): score for (title, minute), score in scores.items()}
+                    if at > latest.get(key, 0):
+                        latest[key] = at
+    return {(title, EPOCH + timedelta(minutes=minute)): (score, EPOCH + timedelta(microseconds=latest[title, minute]))
+            for (title, minute), score in scores.items()}

@@ -16,6 +16,11 @@ signalled seconds after the events arrive, not when the minute ends. A title get
 signal per TREND_COOLDOWN_MINUTES. The signal id is derived from the title and the minute, so
 a worker that restarts and sees the surge again writes the same signal (one row in the
 recreate_signals view; the studio may hear it twice).
+
+One clock: a signal's `emitted_at` is event time, the latest event time of the surging minute's
+feedback when the rule fired, so a loaded or replayed past gives the same signal at the same time
+and the loop's cycle times (loop_cycles: signal → script → launch → first view, all event time)
+are never negative. `detected_at` is the worker's wall clock, for how fast the rule fired.
 """
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ class Signal:
     score: float
     baseline: float
     window_start: datetime
+    at: datetime                  # event time: the latest feedback of the surging minute when the rule fired
 
     def reason(self, settings: Settings) -> str:
         return (f"feedback score {self.score:g} in the minute from {self.window_start:%H:%M} UTC is "
@@ -58,12 +64,16 @@ class SurgeDetector:
     def __init__(self, settings: Settings):
         self.s = settings
         self.scores: dict = defaultdict(dict)          # title_id → {minute: score}
+        self.latest: dict = defaultdict(dict)          # title_id → {minute: latest event time of its feedback}
         self.last_signal: dict = {}                     # title_id → minute signalled
 
     def observe(self, increments: dict) -> list[Signal]:
+        """`increments`: (title_id, minute) → (score added, latest event time among it), one batch's
+        (streams/batch.feedback_scores). Returns the signals this batch fires."""
         touched = set()
-        for (title, window), score in increments.items():
+        for (title, window), (score, at) in increments.items():
             self.scores[title][window] = self.scores[title].get(window, 0.0) + score
+            self.latest[title][window] = max(at, self.latest[title].get(window, at))
             touched.add((title, window))
         signals = [signal for title, window in sorted(touched) if (signal := self._check(title, window))]
         self._forget_old()
@@ -82,15 +92,16 @@ class SurgeDetector:
         if last is not None and window - last < timedelta(minutes=s.trend_cooldown_minutes):
             return None
         self.last_signal[title] = window
-        return Signal(f"sig-{title}-{window:%Y%m%dT%H%M}", title, score, baseline, window)
+        return Signal(f"sig-{title}-{window:%Y%m%dT%H%M}", title, score, baseline, window, self.latest[title][window])
 
     def _forget_old(self) -> None:
         keep = timedelta(minutes=self.s.trend_baseline_minutes + 2)
-        for history in self.scores.values():
+        for title, history in self.scores.items():
             if len(history) > self.s.trend_baseline_minutes + 2:
                 newest = max(history)
                 for window in [w for w in history if newest - w > keep]:
                     del history[window]
+                    self.latest[title].pop(window, None)
 
 
 FEEDBACK: asyncio.Queue = asyncio.Queue(maxsize=1000)
@@ -99,11 +110,13 @@ detector = SurgeDetector(SETTINGS)
 signals_log = ClickHouseSink(SETTINGS, "recreate_signals_log")
 
 
-def signal_row(signal: Signal, trope: str, emitted_at: datetime) -> dict:
+def signal_row(signal: Signal, trope: str, detected_at: datetime) -> dict:
+    """The signal as recreate_signals_log stores it: `emitted_at`/`emitted_ts` on the event clock,
+    `detected_at` the worker's wall clock."""
     return {"signal_id": signal.signal_id, "title_id": signal.title_id, "trope": trope, "score": signal.score,
-            "reason": signal.reason(SETTINGS), "emitted_at": emitted_at.replace(microsecond=0),
-            "emitted_ts": (emitted_at - datetime(1970, 1, 1)).total_seconds(), "window_start": signal.window_start,
-            "window_end": signal.window_start + timedelta(minutes=1)}
+            "reason": signal.reason(SETTINGS), "emitted_at": signal.at.replace(microsecond=0),
+            "emitted_ts": (signal.at - datetime(1970, 1, 1)).total_seconds(), "window_start": signal.window_start,
+            "window_end": signal.window_start + timedelta(minutes=1), "detected_at": detected_at.replace(microsecond=0)}
 
 
 @app.task
@@ -121,9 +134,8 @@ async def detect_surges():
         for signal in detector.observe(increments):
             trope = await retry("looking up a trope", in_thread(trope_of, signal.title_id))
             row = signal_row(signal, trope, datetime.now(timezone.utc).replace(tzinfo=None))
-            message = {**row, "emitted_at": row["emitted_at"].isoformat() + "Z",
-                       "window_start": row["window_start"].isoformat() + "Z",
-                       "window_end": row["window_end"].isoformat() + "Z"}
+            message = {**row, "kind": "recreate", **{column: row[column].isoformat() + "Z" for column in (
+                "emitted_at", "window_start", "window_end", "detected_at")}}
             columns = [[row[c]] for c in signals_log.columns]
             await retry("writing a re-create signal", in_thread(signals_log.write, columns))
             key, value = signal.title_id.encode(), orjson.dumps(message)

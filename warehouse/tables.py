@@ -50,7 +50,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _table("title_first_views_parts", "title_id", "first_view_ts", *STAMP, high_water=STAMP[:2] + STAMP[3:]),
     _table("pipeline_health_1m_parts", "window_start", *HEALTH_COUNTERS, *STAMP, high_water=STAMP[:2] + STAMP[3:]),
     _table("recreate_signals_log", "signal_id", "title_id", "trope", "score", "reason", "emitted_at", "emitted_ts",
-           "window_start", "window_end"),
+           "window_start", "window_end", "detected_at"),
 )}
 
 HIGH_WATER = {name: t.high_water for name, t in TABLES.items() if t.high_water}

@@ -90,6 +90,12 @@ def test_a_simulated_day_with_the_studio_answering_signals_meets_the_study(pipel
     [(signals,)] = clickhouse.execute("SELECT count() FROM recreate_signals")
     found = report.from_warehouse(settings)
     assert signals > 0 and found["sequels"] > 0, "the loop did not turn: no signal or no sequel"
+    # A past (January) replayed now: the loop's cycle times are on one clock, event time, so none is
+    # negative, and every sequel's signal is known (signal_time from recreate_signals_log).
+    [(cycles, negative, unknown)] = clickhouse.execute(
+        "SELECT count(), countIf(signal_to_script_s < 0 OR script_to_launch_s < 0 OR launch_to_first_view_s < 0), "
+        "countIf(signal_time IS NULL) FROM loop_cycles")
+    assert cycles == found["sequels"] and negative == 0 and unknown == 0, (cycles, negative, unknown)
     shown = report_cli(settings)
     assert shown.returncode == 0, shown.stdout
     assert found["payers"] > 400

@@ -21,15 +21,19 @@ T0 = datetime(2026, 1, 5, 12, 0)
 
 def test_the_rule_fires_on_a_surge_above_the_titles_own_baseline_and_not_on_a_steady_title():
     detector = SurgeDetector(load())
+    at = lambda minute, second: T0 + timedelta(minutes=minute, seconds=second)  # noqa: E731
     for minute in range(10):
-        assert detector.observe({("steady", T0 + timedelta(minutes=minute)): 20.0,
-                                 ("surging", T0 + timedelta(minutes=minute)): 8.0}) == []
+        assert detector.observe({("steady", T0 + timedelta(minutes=minute)): (20.0, at(minute, 50)),
+                                 ("surging", T0 + timedelta(minutes=minute)): (8.0, at(minute, 50))}) == []
     now = T0 + timedelta(minutes=10)
-    assert detector.observe({("steady", now): 25.0, ("surging", now): 20.0}) == []     # not yet 3× and ≥ 30
-    (signal,) = detector.observe({("surging", now): 10.0})                              # 30 ≥ 3 × 8
+    assert detector.observe({("steady", now): (25.0, at(10, 20)), ("surging", now): (20.0, at(10, 20))}) == []
+    (signal,) = detector.observe({("surging", now): (10.0, at(10, 7))})                # 30 ≥ 3 × 8
     assert (signal.title_id, signal.score, signal.baseline) == ("surging", 30.0, 8.0)
     assert signal.signal_id == "sig-surging-20260105T1210"
-    assert detector.observe({("surging", now): 50.0}) == []                             # cooldown
+    # Its clock is the events': the latest feedback of the minute seen when it fired (an earlier batch's
+    # 12:10:20, not this late-arriving batch's 12:10:07), whatever the wall clock says.
+    assert signal.at == at(10, 20)
+    assert detector.observe({("surging", now): (50.0, at(10, 30))}) == []               # cooldown
 
 
 def viewing(title: str, user: str, n: int, at: datetime) -> list:
@@ -86,10 +90,14 @@ def test_a_surge_is_signalled_within_seconds_and_its_derived_title_closes_the_lo
         "FROM loop_cycles WHERE title_id = 'derived'")
     assert wait_for(cycle, [("surging", signal_id, 1, 90.0, 45.0)], timeout=30) == [
         ("surging", signal_id, 1, 90.0, 45.0)]
-    # When the signal was emitted: emitted_at, whole seconds (truncated) in recreate_signals and on drama.signals.
-    (emitted_at,), = client.execute("SELECT emitted_at FROM recreate_signals WHERE signal_id = %(s)s", {"s": signal_id})
-    assert message["emitted_at"] == stamp(emitted_at)
-    assert sent_at.replace(microsecond=0) <= emitted_at <= seen_at
+    # When the signal was emitted: emitted_at, event time (the surge's latest feedback: `now`), whole seconds, in
+    # recreate_signals and on drama.signals; detected_at, the worker's wall clock, between sending and seeing it.
+    (emitted_at, detected_at), = client.execute(
+        "SELECT emitted_at, detected_at FROM recreate_signals WHERE signal_id = %(s)s", {"s": signal_id})
+    assert message["emitted_at"] == stamp(emitted_at) and message["kind"] == "recreate"
+    assert emitted_at == now
+    assert sent_at.replace(microsecond=0) <= detected_at <= seen_at
+    assert message["detected_at"] == stamp(detected_at)
     (row,) = client.execute(
         "SELECT title_id, parent_title_id, signal_id, signal_time, script_created_time, launched_time, "
         "first_view_time, signal_to_script_s, script_to_launch_s, launch_to_first_view_s FROM loop_cycles")
@@ -97,10 +105,5 @@ def test_a_surge_is_signalled_within_seconds_and_its_derived_title_closes_the_lo
     assert named == ["derived", "surging", signal_id, emitted_at, script_at, script_at + timedelta(seconds=90),
                      script_at + timedelta(seconds=135)]
     assert (to_launch, to_view) == (90.0, 45.0)
-    # signal_to_script_s is script time − the signal's exact emission instant, which lies in
-    # [emitted_at, emitted_at + 1 s) as emitted_at is truncated to the second; 1e-6 s covers Float64
-    # rounding of epoch seconds (≈ 2.4e-7 s at 1.8e9). The worker's clock also bounds it by sent_at, seen_at.
-    expected = (script_at - emitted_at).total_seconds()
-    assert expected - 1 - 1e-6 < gap <= expected + 1e-6, (gap, expected)
-    assert (script_at - seen_at).total_seconds() - 1e-6 <= gap <= (script_at - sent_at).total_seconds() + 1e-6, (
-        gap, sent_at, seen_at)
+    # signal_to_script_s is script time − the signal's event time (the surge's feedback at `now`, exactly).
+    assert gap == (script_at - now).total_seconds() == 5.0, gap

@@ -42,7 +42,7 @@ def test_each_builder_fills_exactly_its_tables_columns():
         assert columns, table
         assert len(columns) == len(TABLES[table].columns), (table, len(columns), TABLES[table].columns)
         assert len({len(c) for c in columns}) == 1, (table, [len(c) for c in columns])
-    signal = Signal("s", "t", 40.0, 8.0, datetime(2026, 1, 5, 12))
+    signal = Signal("s", "t", 40.0, 8.0, datetime(2026, 1, 5, 12), datetime(2026, 1, 5, 12, 0, 41))
     row = signal_row(signal, "trope", datetime(2026, 1, 5, 12, 0, 3))
     assert set(row) == set(TABLES["recreate_signals_log"].columns)
 
