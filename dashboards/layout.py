@@ -39,6 +39,7 @@ class Chart:
     columns: tuple[str, ...] = ()  # raw tables: the columns shown
     order_by: str | None = None    # raw tables: newest first on this column
     where: str = ""                # a fixed condition in SQL on the dataset's columns
+    time_range: str | None = None  # its own window, outside the dashboard's time filter (default: the dashboard's)
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,13 @@ VIZ = {"line": "echarts_timeseries_line", "bar": "echarts_timeseries_bar", "stac
 def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
     """The chart's form data (Superset's `params`), as the Explore view would save it."""
     time_column = chart.dataset.time_column
+    time_range = chart.time_range or dashboard.time_range
     filters = [{"clause": "WHERE", "subject": time_column, "operator": "TEMPORAL_RANGE",
-                "comparator": dashboard.time_range, "expressionType": "SIMPLE"}] if time_column else []
+                "comparator": time_range, "expressionType": "SIMPLE"}] if time_column else []
     if chart.where:
         filters.append({"clause": "WHERE", "expressionType": "SQL", "sqlExpression": chart.where})
     params: dict = {"viz_type": VIZ[chart.viz], "datasource": "0__table", "adhoc_filters": filters,
-                    "row_limit": chart.row_limit, "time_range": dashboard.time_range if time_column else "No filter"}
+                    "row_limit": chart.row_limit, "time_range": time_range if time_column else "No filter"}
     if chart.viz in ("line", "bar", "stacked"):
         params.update(x_axis=chart.x_axis or time_column, metrics=list(chart.metrics), groupby=list(chart.groupby),
                       show_legend=True, rich_tooltip=True, truncate_metric=True)
@@ -213,7 +215,8 @@ def dashboard_asset(dashboard: Dashboard, namespace: str, columns: dict[str, lis
                               "meta": {"chartId": chart_ids[chart.key], "width": chart.width,
                                        "height": 30 if chart.viz == "number" else 50,
                                        "uuid": object_uuid(namespace, "chart", chart.key), "sliceName": chart.title}}
-    filters = [time_filter(dashboard, namespace)]
+    filters = [time_filter(dashboard, namespace,
+                           excluded=[chart_ids[c.key] for c in dashboard.charts if c.time_range])]
     for column, label in FILTER_COLUMNS:
         having = [c for c in dashboard.charts if column in {name for name, _ in columns[c.dataset.name]}]
         if having:
@@ -232,13 +235,14 @@ def dashboard_asset(dashboard: Dashboard, namespace: str, columns: dict[str, lis
     }
 
 
-def time_filter(dashboard: Dashboard, namespace: str) -> dict:
+def time_filter(dashboard: Dashboard, namespace: str, excluded: list[int]) -> dict:
+    """The dashboard's time range, on every chart but those with a window of their own (`excluded`)."""
     return {"id": f"NATIVE_FILTER-{object_uuid(namespace, 'filter', dashboard.slug + '/time')[:8]}",
             "name": "Time range", "filterType": "filter_time", "type": "NATIVE_FILTER", "targets": [{}],
             "controlValues": {"enableEmptyFilter": False}, "cascadeParentIds": [],
             "defaultDataMask": {"extraFormData": {"time_range": dashboard.time_range},
                                 "filterState": {"value": dashboard.time_range}, "ownState": {}},
-            "scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "description": ""}
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded}, "description": ""}
 
 
 def select_filter(dashboard: Dashboard, namespace: str, column: str, label: str, dataset: Dataset,

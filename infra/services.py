@@ -477,10 +477,21 @@ class Simulator(App):
     """Simulated traffic for the demo."""
     name = "simulator"
 
+    @property
+    def progress_file(self) -> Path:
+        return self.settings.state_dir / f"{self.name}-progress.json"
+
+    def prepare(self) -> None:
+        self.progress_file.unlink(missing_ok=True)
+
     def argv(self):
         # A little of every fault, so the demo shows the dead-letter path and late data honestly.
-        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50"),
-                "--duplicates", "0.005", "--late", "0.001", "--out-of-order", "0.01", "--malformed", "0.002"]
+        faults = ["--duplicates", "0.005", "--late", "0.001", "--out-of-order", "0.01", "--malformed", "0.002"]
+        days = self.settings.demo_history_days
+        if days > 0:   # the past, then live at the same sample of the audience
+            return [sys.executable, "-m", "simulator", "--history-days", str(days), "--users-per-day",
+                    str(self.settings.demo_users_per_day), "--progress-file", str(self.progress_file), *faults]
+        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50"), *faults]
 
     def healthy(self) -> bool:
         return self.pid() is not None

@@ -83,6 +83,11 @@ ENV = {
     "TREND_MIN_BASELINE": "5",
     "TREND_BASELINE_MINUTES": "10",
     "TREND_COOLDOWN_MINUTES": "30",
+    # The demo's past (`make demo`): this many simulated days ending now are sent through Kafka and
+    # the worker before it goes live (0: none), at this many new users a simulated day, which the
+    # live traffic keeps (one world throughout: the same sample of the audience).
+    "DEMO_HISTORY_DAYS": "32",
+    "DEMO_USERS_PER_DAY": "800",
     "COLLECTOR_HOST": "127.0.0.1",
     "COLLECTOR_PORT": "8090",
     "COLLECTOR_MAX_BODY_BYTES": str(1024 * 1024),
@@ -180,6 +185,9 @@ class Settings:
     trend_min_baseline: int = _int("TREND_MIN_BASELINE")
     trend_baseline_minutes: int = _int("TREND_BASELINE_MINUTES")
     trend_cooldown_minutes: int = _int("TREND_COOLDOWN_MINUTES")
+
+    demo_history_days: int = _int("DEMO_HISTORY_DAYS")
+    demo_users_per_day: int = _int("DEMO_USERS_PER_DAY")
 
     collector_host: str = _str("COLLECTOR_HOST")
     collector_port: int = _int("COLLECTOR_PORT")

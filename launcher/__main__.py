@@ -2,7 +2,9 @@
 
     up       ClickHouse, Kafka (KRaft) and Superset; then topics, warehouse schema, dashboards, and the
              warehouse's maintenance (rollup reconciliation, parts retention)
-    demo     `up`, then the Faust worker, the collector and the simulator; prints the Superset URL and login
+    demo     `up`, then the Faust worker, the collector and the simulator, which first sends DEMO_HISTORY_DAYS
+             simulated days ending now (a progress bar; DEMO_HISTORY_DAYS=0 skips it) and then goes on
+             live; prints the Superset URL and login once the past is in the warehouse
     down     stops every process this project started (by PID file), apps first
     status   each service's PID and health
     logs     the last lines of each log (or `logs NAME`)
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
 import time
@@ -18,7 +21,7 @@ import time
 from infra import services
 from infra.process import ServiceError, tail
 from infra.settings import load
-from launcher import bring_up
+from launcher import bring_up, demo
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +38,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             bring_up(settings, apps=(services.Maintainer,), report=report)
         elif args.command == "demo":
-            bring_up(settings, apps=services.APPS, report=report)
+            past = settings.demo_history_days
+            if past > 0:
+                bring_up(settings, report=report)
+                if demo.has_events(settings):
+                    report(f"the past: the warehouse already has events; going on live (no {past} days again)")
+                    settings = dataclasses.replace(settings, demo_history_days=0)
+                else:
+                    report(f"the past: {past} simulated days ending now, at {settings.demo_users_per_day:,} new "
+                           f"users a day, through Kafka and the worker (DEMO_HISTORY_DAYS=0 skips it)")
+                bring_up(settings, stack=(), apps=services.APPS, report=report)   # the stack is up: the apps
+            else:
+                bring_up(settings, apps=services.APPS, report=report)
+            if settings.demo_history_days > 0:
+                demo.load_history(settings, report=report)
             alerts = settings.alert_webhook_url or "inactive (set DRAMA_ALERT_WEBHOOK_URL, then make dashboards)"
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
                   f"  Superset:  {settings.superset_url}/superset/dashboard/loop-health/ (4 more under Dashboards)\n"

@@ -1,6 +1,7 @@
 """`python -m simulator`: a realistic, deterministic short-drama stream into Kafka (or a file).
 
     python -m simulator --rate 200                     # live, real time, until stopped
+    python -m simulator --history-days 32 --users-per-day 1500   # 32 days ending now at full speed, then live
     python -m simulator --day-minutes 10 --hours 24    # a simulated day every 10 minutes, one day
     python -m simulator --file day.ndjson --hours 24   # no Kafka: NDJSON as fast as it goes
     python -m simulator --duplicates 0.01 --late 0.002 --out-of-order 0.02 --malformed 0.005
@@ -19,6 +20,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterator
 
 import orjson
@@ -58,27 +60,48 @@ def arguments(argv):
     p.add_argument("--malformed", type=float, default=0.0, help="malformed messages added, per event")
     p.add_argument("--file", help="write NDJSON (the golden set's format) here instead of sending to Kafka")
     p.add_argument("--no-studio", action="store_true", help="do not answer re-create signals")
+    p.add_argument("--history-days", type=float, default=0.0,
+                   help="start this many days ago and send that past as fast as it goes (the studio answering "
+                        "signals), then go on live in real time, one world throughout (the demo's past)")
+    p.add_argument("--progress-file", help="keep the run's progress here as JSON (phase, sent, simulated time), "
+                                           "for the launcher's progress bar")
     p.add_argument("--app-id", default="reelshort-like")
     return p.parse_args(argv)
 
 
 class Progress:
-    """A live line on a terminal; a line every ten seconds in a log."""
+    """A live line on a terminal; a line every ten seconds in a log. With a past to send first
+    (--history-days), how much of it is sent; `file` keeps the same as JSON (the launcher draws a bar)."""
 
-    def __init__(self):
+    def __init__(self, history: tuple[datetime, datetime] | None = None, file: str | None = None):
         self.started = time.monotonic()
         self.shown = 0.0
         self.tty = sys.stdout.isatty()
+        self.history = history
+        self.file = Path(file) if file else None
+        self.logged = 0.0
 
     def show(self, sent: int, sim_time: datetime, errors: int, derived: int, final: bool = False) -> None:
         now = time.monotonic()
-        if not final and now - self.shown < (0.5 if self.tty else 10.0):
+        if not final and now - self.shown < (0.5 if self.tty else (1.0 if self.file else 10.0)):
             return
+        log_due = final or self.tty or now - self.logged >= 10.0
         self.shown = now
         elapsed = max(now - self.started, 1e-9)
         line = (f"{sent:,} messages, {sent / elapsed:,.0f}/s | simulated {sim_time:%Y-%m-%d %H:%M:%S}Z | "
                 f"sequels {derived} | send errors {errors}")
-        print(("\r" + line) if self.tty else line, end="\n" if final or not self.tty else "", flush=True)
+        phase = "live"
+        if self.history and sim_time < self.history[1]:
+            phase = "history"
+            done = (sim_time - self.history[0]) / (self.history[1] - self.history[0])
+            line = f"the past: {max(done, 0.0):4.0%} | " + line
+        if self.file:
+            self.file.write_text(orjson.dumps({"phase": phase, "sent": sent, "simulated": sim_time.isoformat(),
+                                               "history": [t.isoformat() for t in self.history or ()],
+                                               "errors": errors, "sequels": derived}).decode())
+        if log_due:
+            self.logged = now
+            print(("\r" + line) if self.tty else line, end="\n" if final or not self.tty else "", flush=True)
 
 
 def studio(settings, signals: queue.Queue, stop: threading.Event) -> None:
@@ -122,6 +145,12 @@ def run(args) -> int:
     compression = 1440.0 / args.day_minutes                   # simulated seconds per wall second
     users_per_day = args.users_per_day or max(1.0, args.rate * 86400 / (compression * EVENTS_PER_USER))
     start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
+    history = None
+    if args.history_days:
+        if args.command != "run" or args.day_minutes != 1440.0 or args.hours or args.file:
+            raise SystemExit("--history-days goes with a live run in real time: no --file, --hours or --day-minutes")
+        history = (start - timedelta(days=args.history_days), start)
+        start = history[0]
     if args.command == "lifetime" and args.start is None:
         start -= timedelta(days=LIFETIME_SAMPLE_AGES[-1] + 2)          # the year ends yesterday
     if args.command == "lifetime":
@@ -132,7 +161,7 @@ def run(args) -> int:
         world = World(seed=args.seed, start=start, users_per_day=users_per_day, app_id=args.app_id,
                       faults=Faults(args.duplicates, args.late, args.out_of_order, args.malformed))
         emissions = world.stream(start + timedelta(hours=args.hours) if args.hours else None)
-    progress, sent, errors = Progress(), 0, 0
+    progress, sent, errors = Progress(history, args.progress_file), 0, 0
     signals: queue.Queue = queue.Queue()
     stop = threading.Event()
     if args.file:
@@ -148,7 +177,10 @@ def run(args) -> int:
     try:
         for emission in emissions:
             if sink is not None:
-                ahead = (emission.emit_time - start).total_seconds() / compression - (time.monotonic() - wall_start)
+                if history:    # the past as fast as it goes, then real time: never ahead of the clock
+                    ahead = (emission.emit_time - datetime.now(timezone.utc)).total_seconds()
+                else:
+                    ahead = (emission.emit_time - start).total_seconds() / compression - (time.monotonic() - wall_start)
                 if ahead > 0:
                     time.sleep(ahead)
                 sink.send_raw(emission.topic, emission.key, emission.value, emission.event_type)

@@ -12,10 +12,60 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--window-size=1600,1000")
 CHART = '[data-test="chart-grid-component"]'
-LOADING = '[data-test="loading-indicator"], .loading'
-ERROR_TEXT = ("Data error", "Unexpected error", "Error:", "error occurred")
-EMPTY_TEXT = ("No results were returned", "No data")
-RENDERED = "svg, canvas, table, .header-line, .big-number"
+
+# What each chart shows, decided in the page from its body alone (the chart container under the
+# header, whose icons are svgs too), by the DOM rather than by its words:
+#   error    an alert of any kind (Superset's ErrorAlert is an antd Alert: role="alert", .ant-alert-*)
+#   loading  a loading indicator, or no body yet
+#   empty    the empty state (antd Empty), a big number that says "No data", a table with no rows or
+#            whose every number is N/A or zero, a canvas or svg chart with no mark drawn
+#   ok       anything else
+# A mark is ink of a series' colour: a canvas (ECharts) pixel, or an svg shape's fill or stroke, whose
+# channels differ by more than INK_SATURATION (axes, grid lines and labels are grey).
+CHART_STATE_JS = """
+const node = arguments[0], ink = arguments[1];
+const body = node.querySelector('.dashboard-chart');   // under the header: the chart, or what stands for it
+const text = el => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+if (!body) return ['loading', ''];
+const alert = body.querySelector('[role="alert"], .ant-alert, [data-test="error-message"], .alert-danger');
+if (alert) return ['error', text(body)];
+if (body.querySelector('[data-test="loading-indicator"], .loading, .ant-spin-spinning')) return ['loading', ''];
+if (body.querySelector('.ant-empty, [data-test="empty-state"]')) return ['empty', text(body)];
+const bigNumber = body.querySelector('.header-line');
+if (bigNumber) {
+  const value = text(bigNumber);
+  return /^(No data|N\\/A|NaN|)$/.test(value) ? ['empty', 'big number: ' + value] : ['ok', value];
+}
+const cells = [...body.querySelectorAll('tbody td')].map(text);
+if (body.querySelector('table')) {
+  if (!cells.length) return ['empty', 'a table with no rows'];
+  const numbers = cells.filter(c => /^(N\\/A|NaN|null|[-+$]?[\\d.,]+\\s*[%×x]?[kMGTBnµmp]?)$/.test(c));
+  const zero = c => /^(N\\/A|NaN|null|[-+$]?[0.,]+\\s*[%×x]?)$/.test(c);
+  if (numbers.length && numbers.every(zero)) return ['empty', 'every number in the table is N/A or zero'];
+  return ['ok', cells.slice(0, 6).join(' | ')];
+}
+const saturated = (r, g, b) => Math.max(r, g, b) - Math.min(r, g, b) > ink;
+let marks = 0, drawn = false;
+for (const canvas of body.querySelectorAll('canvas')) {
+  drawn = true;
+  if (!canvas.width || !canvas.height) continue;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 128 && saturated(data[i], data[i + 1], data[i + 2])) marks++;
+  }
+}
+for (const shape of body.querySelectorAll('svg path, svg rect, svg circle, svg polyline')) {
+  drawn = true;
+  const style = getComputedStyle(shape);
+  for (const paint of [style.fill, style.stroke]) {
+    const rgb = (paint.match(/rgba?\\(([^)]+)\\)/) || [, ''])[1].split(',').map(Number);
+    if (rgb.length >= 3 && (rgb.length < 4 || rgb[3] > 0.5) && saturated(rgb[0], rgb[1], rgb[2])) { marks++; break; }
+  }
+}
+if (drawn) return marks > 0 ? ['ok', marks + ' marks'] : ['empty', 'a chart with no marks'];
+return text(body) ? ['ok', text(body).slice(0, 80)] : ['loading', ''];
+"""
+INK_SATURATION = 60
 
 
 def chromium(user_data_dir: Path):
@@ -48,22 +98,26 @@ def login(driver, base_url: str, username: str, password: str, timeout: float = 
 
 
 def chart_states(driver) -> dict[str, str]:
-    """Each chart on the page by name: 'loading', 'ok', 'empty: …' or 'error: …'."""
+    """Each chart on the page by name: 'loading', 'ok', 'empty: …' or 'error: …' (CHART_STATE_JS)."""
     from selenium.webdriver.common.by import By
 
     states = {}
     for node in driver.find_elements(By.CSS_SELECTOR, CHART):
         name = node.get_attribute("data-test-chart-name") or node.text.split("\n", 1)[0]
-        text = node.text
-        if any(marker in text for marker in ERROR_TEXT):
-            states[name] = "error: " + " ".join(text.split())[:400]
-        elif any(marker in text for marker in EMPTY_TEXT):
-            states[name] = "empty: " + " ".join(text.split())[:200]
-        elif node.find_elements(By.CSS_SELECTOR, LOADING) or not node.find_elements(By.CSS_SELECTOR, RENDERED):
-            states[name] = "loading"
-        else:
-            states[name] = "ok"
+        state, detail = driver.execute_script(CHART_STATE_JS, node, INK_SATURATION)
+        states[name] = state if state in ("ok", "loading") else f"{state}: {detail[:400]}"
     return states
+
+
+def cut_titles(driver) -> list[str]:
+    """The charts whose title the page cuts off: the header's title box (which clips what overflows it,
+    beside the header's icons) holds more than it shows."""
+    from selenium.webdriver.common.by import By
+
+    return [node.get_attribute("data-test-chart-name") for node in driver.find_elements(By.CSS_SELECTOR, CHART)
+            if driver.execute_script(
+                "const t = arguments[0].querySelector('.header-title');"
+                "return !!t && (t.scrollWidth > t.clientWidth + 1 || t.scrollHeight > t.clientHeight + 1);", node)]
 
 
 def intro_text(driver) -> str:

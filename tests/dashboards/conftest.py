@@ -1,76 +1,66 @@
-"""A namespace with a day and more of simulated traffic and its own copy of the five dashboards.
+"""A namespace with the demo's past and its own copy of the five dashboards.
 
-The simulator sends 30 simulated hours, ending now, into the namespace's topics (a simulated day
-per 1.5 wall-clock minutes, the studio answering signals, a little of every fault); the namespace's
-worker writes them to its own database; the day that closed is finalized (reach), as the
-`maintain` service does; then the dashboards are provisioned for the namespace. Nothing is
-written to the demo's database, and everything is removed afterwards.
+The namespace is loaded the way `make demo` loads its past (launcher/demo.py): the simulator sends
+HISTORY_DAYS simulated days ending now through the namespace's topics (the studio answering
+signals, a little of every fault), its worker writes them to its own database, and the warehouse's
+maintenance runs once; then the simulator is stopped, so the numbers hold still while tests compare
+them, and the dashboards are provisioned for the namespace. Nothing is written to the demo's
+database, and everything is removed afterwards.
 """
 from __future__ import annotations
 
 import os
-import time
-from datetime import datetime, timedelta, timezone
+import secrets
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from bench.calibration import simulate as run_simulator
-from infra.settings import ROOT, Settings, load
+from infra.settings import ROOT, load
 from tests.conftest import drop_namespace, free_port
 
-HOURS = 30
-
-
-def simulate(settings: Settings) -> int:
-    """HOURS simulated hours ending now, a simulated day per 1.5 wall-clock minutes; messages sent."""
-    start = (datetime.now(timezone.utc) - timedelta(hours=HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return run_simulator(settings, ["--seed", "5", "--start", start, "--hours", str(HOURS), "--day-minutes", "1.5",
-                                    "--users-per-day", "2000", "--rate", "100000", "--malformed", "0.002",
-                                    "--duplicates", "0.002"], timeout=900)
-
-
-def drained(settings: Settings, quiet_s: float = 8.0, timeout: float = 300.0) -> int:
-    """Wait until the worker has written everything: events_raw stops growing for quiet_s."""
-    from warehouse.client import connect
-
-    client = connect(settings)
-    try:
-        deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
-        while time.monotonic() < deadline:
-            (count,), = client.execute("SELECT count() FROM events_raw")
-            if count != last:
-                last, since = count, time.monotonic()
-            elif count and time.monotonic() - since >= quiet_s:
-                return count
-            time.sleep(1)
-        raise AssertionError(f"the worker was still writing after {timeout:.0f}s ({last} events)")
-    finally:
-        client.disconnect()
+HISTORY_DAYS = 32            # the study's model reads 30 closed days
+USERS_PER_DAY = 400          # enough that the last hour has payers and a week has re-create signals
 
 
 @pytest.fixture(scope="package")
 def loop_namespace(stack):
-    """Settings of a namespace with simulated traffic, its worker running, and its dashboards."""
+    """Settings of a namespace with the demo's past in its warehouse, its worker running, and its dashboards."""
     from dashboards.provision import provision, unprovision
     from infra import services
-    from launcher import bring_up
-    from warehouse import reach
+    from launcher import bring_up, demo
 
-    settings = load(namespace=f"d{os.getpid()}", worker_web_port=free_port())
-    worker = services.Worker(settings)
+    settings = load(namespace=f"d{os.getpid()}", worker_web_port=free_port(), demo_history_days=HISTORY_DAYS,
+                    demo_users_per_day=USERS_PER_DAY)
+    apps = [services.Worker(settings), services.Simulator(settings)]
     try:
-        bring_up(settings, stack=(), apps=(services.Worker,))
-        sent = simulate(settings)
-        print(f"{sent} messages sent, {drained(settings)} events in {settings.clickhouse_db}")
-        reach.close(settings, say=print)
+        bring_up(settings, stack=(), apps=(services.Worker, services.Simulator))
+        print(demo.load_history(settings))
+        print(apps[1].down())
         print(provision(settings))
         yield settings
     finally:
         try:
             unprovision(settings)
         finally:
-            drop_namespace(settings, [worker], wait=False)
+            drop_namespace(settings, apps, wait=False)
+
+
+@pytest.fixture(scope="package")
+def viewer_login(loop_namespace) -> tuple[str, str]:
+    """A user with the viewer role (created once, its password set anew): (username, password)."""
+    from dashboards.superset_setup import VIEWER_ROLE
+    from infra.services import Superset
+
+    superset = Superset(loop_namespace)
+    name, password = "drama-viewer-test", secrets.token_urlsafe(16)
+    env = {**os.environ, **superset.env()}
+    subprocess.run(superset.cli("fab", "create-user", "--role", VIEWER_ROLE, "--username", name, "--firstname",
+                                "View", "--lastname", "Er", "--email", "viewer-test@localhost", "--password",
+                                password), env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(superset.cli("fab", "reset-password", "--username", name, "--password", password), env=env,
+                   check=True, capture_output=True, timeout=120)
+    return name, password
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,12 @@ written by hand on the warehouse; the viewer role sees dashboards but not SQL La
 security defaults (CSP, CSRF, no default password) hold."""
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
 from dashboards import api
-from dashboards.superset_setup import VIEWER_ROLE
-from infra.services import Superset
 from warehouse.client import connect
 
 
@@ -72,18 +67,8 @@ def test_loop_health_revenue_and_paywall_conversion_equal_the_sql_on_the_warehou
 
 
 @pytest.fixture(scope="module")
-def viewer(loop_namespace):
-    """A user with the viewer role (created once, its password set anew)."""
-    settings = loop_namespace
-    superset = Superset(settings)
-    name, password = "drama-viewer-test", secrets.token_urlsafe(16)
-    env = {**os.environ, **superset.env()}
-    subprocess.run(superset.cli("fab", "create-user", "--role", VIEWER_ROLE, "--username", name, "--firstname",
-                                "View", "--lastname", "Er", "--email", "viewer-test@localhost", "--password",
-                                password), env=env, check=True, capture_output=True, timeout=120)
-    subprocess.run(superset.cli("fab", "reset-password", "--username", name, "--password", password), env=env,
-                   check=True, capture_output=True, timeout=120)
-    return api.session(settings, name, password)
+def viewer(loop_namespace, viewer_login):
+    return api.session(loop_namespace, *viewer_login)
 
 
 def test_the_viewer_sees_the_dashboards_and_their_data_but_not_sql_lab(loop_namespace, admin, viewer):

@@ -31,6 +31,12 @@ def test_file_mode_writes_the_golden_format_and_is_deterministic(tmp_path):
     assert set(first) >= {"topic", "key"} and ("value" in first or "value_hex" in first)
 
 
+def test_a_past_goes_with_a_live_run_only_and_says_so():
+    ran = subprocess.run([sys.executable, "-m", "simulator", "--history-days", "2", "--file", "/dev/null"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode != 0 and "--history-days goes with a live run" in ran.stderr, ran.stderr
+
+
 def simulate(settings, *args: str, timeout: float = 600) -> int:
     """Run `python -m simulator` on these settings; the number of messages it sent."""
     env = {**settings.as_env(), "PYTHONPATH": str(ROOT)}
