@@ -12,6 +12,7 @@ from pathlib import Path
 QUERIES = Path(__file__).resolve().parents[1] / "warehouse" / "queries"
 
 PERCENT, MONEY, COUNT, SECONDS, RATIO = ",.1%", "$,.2f", ",d", ",.0f", ",.2f"
+MULTIPLE = ",.1f"     # a multiple (ROI): d3-format has no suffix, so its label says ×
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ CATALOG = Dataset("titles_catalog", "titles_catalog", None, (
     Metric("titles", "Titles", "SUM(titles)"),
     Metric("production_cost_usd", "Production cost", "SUM(production_cost_usd)", MONEY),
     Metric("revenue_full_audience_usd", "Revenue at the full audience", "SUM(revenue_full_audience_usd)", MONEY),
-    Metric("roi", "ROI", ratio("SUM(revenue_full_audience_usd)", "SUM(production_cost_usd)"), RATIO),
+    Metric("roi", "ROI (×)", ratio("SUM(revenue_full_audience_usd)", "SUM(production_cost_usd)"), MULTIPLE),
     Metric("cost_per_episode_usd", "Cost per episode", ratio("SUM(production_cost_usd)", "SUM(episodes_total)"),
            MONEY),
     Metric("virtual_actor_share", "Virtual-actor episodes",
@@ -161,6 +162,18 @@ ADAPTATION = Dataset("adaptation_30d", "adaptation_30d", None, (
 ))
 
 # Users of an install cohort (day and channel) active again 1, 7 and 30 days later, as shares of its installs.
+COHORT_ROAS = Dataset("roas_by_cohort", "roas_by_cohort", None, (
+    Metric("spend_usd", "Spend", "SUM(spend_usd)", MONEY),
+    Metric("installs", "Installs", "SUM(installs)"),
+    Metric("roas_d0", "ROAS D0", ratio("SUM(revenue_d0_usd)", "SUM(spend_usd)"), PERCENT),
+    Metric("roas_d7", "ROAS D7", ratio("SUM(revenue_d7_usd)", "SUM(spend_usd)"), PERCENT),
+    Metric("roas_d30", "ROAS D30", ratio("SUM(revenue_d30_usd)", "SUM(spend_usd)"), PERCENT),
+))
+CANNIBALISATION = Dataset("rewarded_ad_cannibalisation", "rewarded_ad_cannibalisation", None, (
+    Metric("viewers", "Viewers at a paywall", "SUM(viewers)"),
+    Metric("payers", "Paid (after the first ad unlock)", "SUM(payers)"),
+    Metric("pay_rate", "Pay rate", ratio("SUM(payers)", "SUM(viewers)"), PERCENT),
+))
 RETENTION = Dataset("retention_by_cohort", "retention_by_cohort", None, (
     Metric("installs", "Installs", "SUM(installs)"),
     Metric("d1_rate", "D1 retention", ratio("SUM(d1)", "SUM(installs)"), PERCENT),
@@ -169,4 +182,4 @@ RETENTION = Dataset("retention_by_cohort", "retention_by_cohort", None, (
 ))
 
 ALL = (LIVE_TITLES, TITLES_DAILY, PIPELINE, REJECTS, FRESHNESS, SIGNALS, LOOP, EPISODES, COIN_ECONOMY, SEGMENTS,
-       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION, RETENTION)
+       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION, RETENTION, COHORT_ROAS, CANNIBALISATION)

@@ -69,6 +69,15 @@ VIZ = {"line": "echarts_timeseries_line", "bar": "echarts_timeseries_bar", "stac
        "number": "big_number_total", "table": "table", "raw": "table", "pie": "pie"}
 
 
+GRAIN_TITLES = {"PT1M": "Minute (UTC)", "PT1H": "Hour (UTC)", "P1D": "Day (UTC)"}
+
+
+def axis_title(chart: Chart, first) -> str:
+    """The y axis's title: the first metric's label, or the chart's metrics' labels when few."""
+    labels = [m.label for name in chart.metrics for m in chart.dataset.metrics if m.name == name]
+    return labels[0] if len(labels) == 1 else " / ".join(labels) if len(labels) <= 3 else first.label
+
+
 def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
     """The chart's form data (Superset's `params`), as the Explore view would save it."""
     time_column = chart.dataset.time_column
@@ -80,8 +89,13 @@ def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
     params: dict = {"viz_type": VIZ[chart.viz], "datasource": "0__table", "adhoc_filters": filters,
                     "row_limit": chart.row_limit, "time_range": time_range if time_column else "No filter"}
     if chart.viz in ("line", "bar", "stacked"):
+        first = next(m for m in chart.dataset.metrics if m.name == chart.metrics[0])
         params.update(x_axis=chart.x_axis or time_column, metrics=list(chart.metrics), groupby=list(chart.groupby),
-                      show_legend=True, rich_tooltip=True, truncate_metric=True)
+                      show_legend=True, rich_tooltip=True, truncate_metric=True,
+                      # every axis says what it is, in the first metric's units ($, %, ×, counts)
+                      y_axis_format=first.format, y_axis_title=axis_title(chart, first), y_axis_title_margin=40,
+                      y_axis_title_position="Left", x_axis_title=(chart.x_axis or "").replace("_", " ").capitalize()
+                      or GRAIN_TITLES.get(dashboard.grain, "Time"), x_axis_title_margin=30)
         if not chart.x_axis:
             params["time_grain_sqla"] = dashboard.grain
         else:

@@ -51,8 +51,9 @@ MONETIZATION = Dashboard(
     description="Where the money comes from, over the last 7 days. First, the unlock funnel per episode: "
                 "the paywall follows the free episodes. Then how episodes are unlocked: coins, subscription, "
                 "or a rewarded ad. Then who pays (ARPPU and payer rate by segment), and what acquisition "
-                "returns (ROAS and CPI by channel and campaign). Money is in US dollars. Every rate is a "
-                "ratio of sums.",
+                "returns (ROAS and CPI by channel and campaign; ROAS D0, D7 and D30 by install cohort, N/A until "
+                "a cohort is that old). Last, whether rewarded ads take payments away. Money is in US dollars. "
+                "Every rate is a ratio of sums.",
     rows=(
         (Chart("money_funnel", "Unlock funnel per episode position", d.EPISODES, "bar",
                ("starts", "paywalls_shown", "unlocks"), x_axis="episode", width=6),
@@ -70,6 +71,12 @@ MONETIZATION = Dashboard(
         (Chart("money_campaigns", "ROAS and CPI by channel and campaign", d.CAMPAIGNS, "table",
                ("roas_d7", "roas_d0", "cpi_usd", "spend_usd", "installs"), groupby=("channel", "campaign_id"),
                row_limit=200, width=12),),
+        # What RevenueCat and the ad networks open with: does a day's spend come back, and when.
+        (Chart("money_cohort_roas", "ROAS D0, D7 and D30 by install cohort", d.COHORT_ROAS, "table",
+               ("roas_d0", "roas_d7", "roas_d30", "spend_usd", "installs"), groupby=("cohort",), row_limit=60,
+               width=8),
+         Chart("money_ad_cannibalisation", "Rewarded ads: do ad unlockers pay less?", d.CANNIBALISATION, "table",
+               ("pay_rate", "payers", "viewers"), groupby=("viewers_who",), width=4)),
     ))
 
 CONTENT = Dashboard(

@@ -111,6 +111,37 @@ def test_roas_and_cpi_by_campaign(db):
     assert all(close(a, b) for a, b in zip(row, expected)), row
 
 
+def test_roas_by_install_cohort_d0_d7_d30_and_none_before_a_cohort_is_that_old(db):
+    """DAY0 is 40 days ago: all three returns are there; a cohort of yesterday has D0 only (NULL after)."""
+    def cohort(user: str, at: datetime, spend: float) -> list[dict]:
+        return [{"event_type": "teaser_impression", "user_id": user, "channel": "tiktok", "cost_usd": spend, "at": at},
+                {"event_type": "install", "user_id": user, "channel": "tiktok", "at": at}]
+    yesterday = (NOW - timedelta(days=1)).replace(hour=0, minute=30, second=0)
+    raw(db, cohort("u1", DAY0, 2.0) + cohort("u2", DAY0, 2.0) + cohort("u3", yesterday, 1.0) + [
+        {"event_type": "purchase", "user_id": "u1", "amount_usd": 4.99, "at": DAY0 + timedelta(hours=2)},     # D0
+        {"event_type": "ad_impression", "user_id": "u2", "revenue_usd": 0.5, "at": DAY0 + timedelta(days=3)},  # D7
+        {"event_type": "purchase", "user_id": "u1", "amount_usd": 9.99, "at": DAY0 + timedelta(days=20)},     # D30
+        {"event_type": "purchase", "user_id": "u1", "amount_usd": 19.99, "at": DAY0 + timedelta(days=35)},    # none
+        {"event_type": "purchase", "user_id": "u3", "amount_usd": 4.99, "at": yesterday + timedelta(hours=1)}])
+    rows = query(db, "roas_by_cohort")
+    assert [r[1:] for r in rows] == [("tiktok", 4.0, 2, 4.99, 4.99 + 0.5, 4.99 + 0.5 + 9.99),
+                                     ("tiktok", 1.0, 1, 4.99, None, None)], rows
+    assert [r[0] for r in rows] == [DAY0.date(), yesterday.date()]
+
+
+def test_rewarded_ad_cannibalisation(db):
+    """u1 unlocks with an ad then pays; u2 paid only before its ad unlock; u3 never used an ad and paid;
+    u4 saw a paywall and did neither."""
+    def unlock(user: str, method: str, hours: int) -> dict:
+        return {"event_type": "episode_unlocked", "user_id": user, "method": method,
+                "at": DAY0 + timedelta(hours=hours)}
+    paywall = [{"event_type": "paywall_shown", "user_id": u, "at": DAY0} for u in ("u1", "u2", "u3", "u4")]
+    raw(db, paywall + [unlock("u1", "rewarded_ad", 1), unlock("u1", "coins", 2), unlock("u2", "subscription", 1),
+                       unlock("u2", "rewarded_ad", 2), unlock("u3", "coins", 1)])
+    assert query(db, "rewarded_ad_cannibalisation") == [("never unlocked with an ad", 2, 1),
+                                                         ("unlocked with an ad", 2, 1)]
+
+
 def test_payers_by_segment(db):
     at = NOW - timedelta(hours=1)
     seg = {"window_start": at, "gender": "female", "age_band": "45-54", "country": "US", **STAMP}
