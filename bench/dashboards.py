@@ -9,8 +9,10 @@ one refresh; ClickHouse's own counters (system.events) say how many SELECTs reac
 many table marks (8,192 rows each) they read. (Each request, cached or not, opens a connection,
 and the driver asks the server two small questions on it: 2 SELECTs that read no table.)
 Each round runs three times: as the cache expires (every screen at once: the worst case), again
-while it is warm, and with `force` (what an uncached refresh would do), the peer. Reads the demo's
-database; writes nothing but bench/results/dashboards-<UTC>.json.
+while it is warm, and with `force` (what an uncached refresh would do), the peer. Each run reports p50/p95 of
+the chart time and the chart queries that reached ClickHouse (its SELECTs less the driver's 2 per
+request): ideally one per distinct chart as the cache expires, whatever the number of screens.
+Reads the demo's database; writes nothing but bench/results/dashboards-<UTC>.json.
 """
 from __future__ import annotations
 
