@@ -465,6 +465,9 @@ class Postgres(Service):
                 except ChildProcessError:
                     pass
                 time.sleep(0.2)
+            if not pid_alive(pid):
+                self.pidfile.clear()
+                return f"{self.name}: stopped (pid {pid})"
         return super().down()
 
 
