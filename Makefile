@@ -98,4 +98,4 @@ logs:
 
 # Stops everything and removes data and logs; keeps downloads (venvs, Maven and pip caches).
 clean: down
-	rm -rf $(STATE)/kafka/data $(STATE)/clickhouse $(STATE)/superset $(STATE)/logs $(STATE)/pids
+	rm -rf $(STATE)/kafka/data $(STATE)/clickhouse $(STATE)/superset $(STATE)/postgres $(STATE)/logs $(STATE)/pids

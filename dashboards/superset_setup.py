@@ -129,30 +129,58 @@ def alerts(db, plan: dict) -> str:
 
 
 def remove(db, plan: dict) -> str:
-    """Everything provisioned for a plan: its alerts, dashboards, charts, datasets and database."""
+    """Everything provisioned for a plan: its alerts, dashboards, charts, datasets and database, in
+    the caller's one transaction; removing what is already gone removes nothing.
+
+    Alerts go first, as Superset's API deletes them (ReportScheduleDAO.delete: the ORM takes their
+    execution logs, recipients and owners along), but only once their rows are locked: the Celery
+    worker logs each run in its own transaction, and a log committed between reading the logs and
+    deleting the alert broke Postgres's foreign key (SQLite never checked it). Under the lock a run's
+    log waits for this transaction, and then finds its alert gone."""
+    from sqlalchemy import and_, or_
     from superset.connectors.sqla.models import SqlaTable
+    from superset.daos.report import ReportScheduleDAO
+    from superset.databases.ssh_tunnel.models import SSHTunnel
     from superset.models.core import Database
     from superset.models.dashboard import Dashboard
     from superset.models.slice import Slice
+    from superset.models.sql_lab import Query, SavedQuery
     from superset.reports.models import ReportSchedule
 
-    counts = {}
-    for model, rows in (
-            (ReportSchedule, db.session.query(ReportSchedule).filter(
-                ReportSchedule.name.in_([a["name"] for a in plan["alerts"]])).all()),
-            (Dashboard, db.session.query(Dashboard).filter(Dashboard.uuid.in_(plan["dashboards"])).all()),
-            (Slice, db.session.query(Slice).filter(Slice.uuid.in_(plan["charts"])).all())):
-        for row in rows:
-            db.session.delete(row)
-        counts[model.__name__] = len(rows)
-    db.session.flush()
     database = db.session.query(Database).filter_by(database_name=plan["database"]).one_or_none()
+    datasets = (db.session.query(SqlaTable).filter_by(database_id=database.id).all()
+                if database is not None else [])
+    dashboards = db.session.query(Dashboard).filter(Dashboard.uuid.in_(plan["dashboards"])).all()
+    charts = db.session.query(Slice).filter(or_(
+        Slice.uuid.in_(plan["charts"]),
+        and_(Slice.datasource_type == "table", Slice.datasource_id.in_([d.id for d in datasets])))).all()
+
+    # The namespace's alerts: by name, and any other on its database, dashboards or charts.
+    owned = [ReportSchedule.name.in_([a["name"] for a in plan["alerts"]]),
+             ReportSchedule.dashboard_id.in_([d.id for d in dashboards]),
+             ReportSchedule.chart_id.in_([c.id for c in charts])]
     if database is not None:
-        for dataset in db.session.query(SqlaTable).filter_by(database_id=database.id).all():
+        owned.append(ReportSchedule.database_id == database.id)
+    schedules = (db.session.query(ReportSchedule).filter(or_(*owned))
+                 .order_by(ReportSchedule.id).with_for_update().populate_existing().all())
+    ReportScheduleDAO.delete(schedules)
+    db.session.flush()
+
+    for row in (*dashboards, *charts):
+        db.session.delete(row)
+    db.session.flush()
+    if database is not None:
+        for model, column in ((Query, Query.database_id), (SavedQuery, SavedQuery.db_id),
+                              (SSHTunnel, SSHTunnel.database_id)):
+            db.session.query(model).filter(column == database.id).delete(synchronize_session=False)
+        for dataset in datasets:
             db.session.delete(dataset)
         db.session.flush()
         db.session.delete(database)
-    return f"removed {counts} and the database {plan['database']}"
+        db.session.flush()
+    counts = {"alerts": len(schedules), "dashboards": len(dashboards), "charts": len(charts),
+              "datasets": len(datasets)}
+    return f"removed {counts} and {'the' if database is not None else 'no'} database {plan['database']}"
 
 
 def main(path: str, removing: bool = False) -> None:

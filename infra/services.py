@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import shutil
+import signal
 import string
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 from infra.process import PidFile, ServiceError, http_ok, pid_alive, port_open, run, spawn, tail, terminate
 from infra.settings import ROOT, Settings, kept_secret
@@ -256,7 +259,8 @@ class Superset(Service):
         return {"SUPERSET_CONFIG_PATH": str(INFRA / "superset" / "superset_config.py"),
                 "DRAMA_STATE_DIR": str(s.state_dir), "PYTHONPATH": str(ROOT), "SUPERSET_LOAD_EXAMPLES": "no",
                 "REDIS_HOST": s.redis_host, "REDIS_PORT": str(s.redis_port), "SUPERSET_HOST": s.superset_host,
-                "SUPERSET_PORT": str(s.superset_port), "SUPERSET_ADMIN_USER": s.superset_admin_user}
+                "SUPERSET_PORT": str(s.superset_port), "SUPERSET_ADMIN_USER": s.superset_admin_user,
+                "SUPERSET_DATABASE_URI": s.superset_database_uri}
 
     def cli(self, *args: str) -> list[str]:
         """Superset's CLI from the project's venv, or the one on PATH (in the Superset image)."""
@@ -278,23 +282,41 @@ class Superset(Service):
         run([str(self.venv / "bin" / "pip"), "install", "-q", "--cache-dir", str(self.settings.state_dir / "pip-cache"),
              "-r", str(INFRA / "superset" / "requirements.txt")], "installing Superset from PyPI", self.log,
             fix="Check that PyPI is reachable; the pins are in infra/superset/requirements.txt.")
+        (self.home / "installed").write_text(self.requirements_digest() + "\n")
+
+    def metadata_database(self) -> str:
+        """Which metadata database Superset uses (the URI without its password): a machine that moves
+        from SQLite to Postgres, or to another Postgres, gets its schema, admin and roles made there."""
+        uri = urlparse(self.settings.superset_database_uri)
+        return f"{uri.scheme}://{uri.hostname or ''}:{uri.port or ''}{uri.path}"
+
+    def prepare(self) -> None:
+        """The metadata database's schema (`superset db upgrade`), the admin and the roles, once per
+        metadata database (.state/superset/metadata names the one they were made in)."""
+        self.home.mkdir(parents=True, exist_ok=True)
         kept_secret(self.home / "secret_key", 48)
+        marker = self.home / "metadata"
+        if marker.exists() and marker.read_text().strip() == self.metadata_database():
+            return
         password = self.settings.superset_admin_password
         if not password:
             password = kept_secret(self.home / "admin_password")
             print(f"superset: generated admin password (kept in {self.home / 'admin_password'}): {password}",
                   flush=True)
-        run(self.cli("db", "upgrade"), "creating Superset's metadata database", self.log, env=self.env())
+        print(f"superset: making its metadata database in {self.metadata_database()} (once)", flush=True)
+        run(self.cli("db", "upgrade"), "creating Superset's metadata database", self.log, env=self.env(),
+            fix="Is the metadata database up (`make status`: postgres)? SUPERSET_DATABASE_URI overrides it.")
         run(self.cli("fab", "create-admin", "--username", self.settings.superset_admin_user, "--firstname", "Ops",
                      "--lastname", "Admin", "--email", "admin@localhost", "--password", password),
             "creating Superset's admin user", self.log, env=self.env())
         run(self.cli("init"), "initialising Superset's roles", self.log, env=self.env())
-        (self.home / "installed").write_text(self.requirements_digest() + "\n")
+        marker.write_text(self.metadata_database() + "\n")
 
     def argv(self):
         s = self.settings
-        return [str(self.venv / "bin" / "gunicorn"), "-w", "1", "--threads", "4", "-k", "gthread",
-                "--timeout", "120", "-b", f"{s.superset_host}:{s.superset_port}", "superset.app:create_app()"]
+        return [str(self.venv / "bin" / "gunicorn"), "-w", str(s.superset_workers), "--threads", "4", "-k", "gthread",
+                "--timeout", "120", "--max-requests", "5000", "--max-requests-jitter", "500",
+                "-b", f"{s.superset_host}:{s.superset_port}", "superset.app:create_app()"]
 
     def healthy(self) -> bool:
         return http_ok(f"{self.settings.superset_url}/health", "OK")
@@ -334,6 +356,121 @@ class Redis(Service):
                 "--maxmemory", "512mb", "--maxmemory-policy", "allkeys-lru"]
 
 
+class Postgres(Service):
+    """Debian's postgresql-15: Superset's metadata database (SQLite allowed one writer at a time, so an
+    alert backing off on a dead webhook held up every other write). Data in .state/postgres/data,
+    loopback only; the role's password generated into .state/postgres/password. Run as the `postgres`
+    user when the launcher runs as root (postgres refuses root)."""
+    name = "postgres"
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    @property
+    def home(self) -> Path:
+        return self.settings.state_dir / "postgres"
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    def ports(self):
+        return [(self.settings.postgres_host, self.settings.postgres_port)]
+
+    def installed(self) -> bool:
+        return (self.BIN / "postgres").exists()
+
+    def install(self) -> None:
+        fix = "Install it by hand (`apt-get install postgresql-15`) and run `make up` again."
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise ServiceError(f"postgres: no {self.BIN / 'postgres'} found and apt-get is not usable here. {fix}")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-q"], "apt-get update", self.log, env=env, fix=fix)
+        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql-15"],
+            "installing postgresql-15", self.log, env=env, fix=fix)
+
+    def as_owner(self, *argv: str) -> list[str]:
+        """argv as the data directory's owner: the `postgres` user when we are root, else ourselves."""
+        if os.geteuid() != 0:
+            return list(argv)
+        return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", *argv]
+
+    def prepare(self) -> None:
+        s = self.settings
+        self.home.mkdir(parents=True, exist_ok=True)
+        password = s.postgres_password_env or kept_secret(self.home / "password", 24)
+        run_dir = self.home / "run"
+        for folder in (self.data, run_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+            if os.geteuid() == 0:
+                try:
+                    owner = pwd.getpwnam("postgres")
+                except KeyError:
+                    raise ServiceError("postgres: running as root and there is no `postgres` user to run the "
+                                       "server as (postgresql-15's package makes it). Reinstall postgresql-15, "
+                                       "or run `make up` as an ordinary user.") from None
+                os.chown(folder, owner.pw_uid, owner.pw_gid)
+        if (self.data / "PG_VERSION").exists():
+            return
+        fix = f"If {self.data} holds a half-made cluster, remove it (`make clean`) and run `make up` again."
+        pwfile = self.home / "run" / "initdb-password"     # readable by the server's user only, removed after
+        pwfile.write_text(password + "\n")
+        pwfile.chmod(0o600)
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(pwfile, owner.pw_uid, owner.pw_gid)
+        try:
+            self._feed(self.as_owner(str(self.BIN / "initdb"), "-D", str(self.data), "--username", s.postgres_user,
+                                     f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=peer",
+                                     "--encoding=UTF8", "--locale=C"), "", "initdb", fix)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self._feed(self.as_owner(str(self.BIN / "postgres"), "--single", "-D", str(self.data), "postgres"),
+                   f'CREATE DATABASE "{s.postgres_db}";\n', f"creating the database {s.postgres_db}", fix)
+
+    def _feed(self, argv: list[str], stdin: str, what: str, fix: str) -> None:
+        """Run a set-up step with its input on stdin (a password, a statement), output to the log."""
+        with open(self.log, "ab") as out:
+            out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} {what}: {' '.join(argv)}\n".encode())
+            out.flush()
+            code = subprocess.run(argv, input=stdin.encode(), stdout=out, stderr=subprocess.STDOUT,
+                                  cwd="/").returncode
+        if code != 0:
+            raise ServiceError(f"postgres: {what} failed (exit {code}). {fix}\nLast lines of {self.log}:\n"
+                               f"{tail(self.log)}")
+
+    def argv(self):
+        s = self.settings
+        return self.as_owner(str(self.BIN / "postgres"), "-D", str(self.data), "-c",
+                             f"listen_addresses={s.postgres_host}", "-p", str(s.postgres_port),
+                             "-k", str(self.home / "run"), "-c", "max_connections=200")
+
+    def healthy(self) -> bool:
+        s = self.settings
+        return subprocess.call([str(self.BIN / "pg_isready"), "-q", "-h", s.postgres_host, "-p",
+                                str(s.postgres_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+    def down(self) -> str:
+        """A fast shutdown (SIGINT: clients disconnected, then a clean stop); SIGTERM would wait for every
+        client to leave."""
+        pid = self.pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 30
+            while pid_alive(pid) and time.monotonic() < deadline:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.2)
+            if not pid_alive(pid):
+                self.pidfile.clear()
+                return f"{self.name}: stopped (pid {pid})"
+        return super().down()
+
+
 class SupersetCelery(Superset):
     """Superset's Celery processes (Alerts & Reports): same venv, configuration and environment."""
     start_timeout = 60.0
@@ -343,6 +480,9 @@ class SupersetCelery(Superset):
 
     def install(self) -> None:
         raise ServiceError(f"{self.name}: Superset is not installed; start the superset service first (`make up`).")
+
+    def prepare(self) -> None:
+        pass   # the superset service makes the metadata database
 
     def ports(self):
         return []
@@ -514,5 +654,5 @@ class Maintainer(App):
         return f"every {self.settings.maintain_every_s}s -> {self.settings.clickhouse_db}"
 
 
-STACK = (ClickHouse, Kafka, Redis, Superset, SupersetWorker, SupersetBeat)
+STACK = (ClickHouse, Kafka, Redis, Postgres, Superset, SupersetWorker, SupersetBeat)
 APPS = (Maintainer, Worker, Collector, Simulator)

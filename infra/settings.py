@@ -55,6 +55,18 @@ ENV = {
     # Its password: SUPERSET_VIEWER_PASSWORD, else generated into .state/superset/viewer_password.
     "SUPERSET_VIEWER_USER": "viewer",
     "SUPERSET_VIEWER_PASSWORD": "",
+    # Gunicorn workers serving Superset (gthread, 4 threads each). 0: sized to the cores, 2 × cores + 1,
+    # at most 9 (each worker holds ~300 MB).
+    "SUPERSET_WORKERS": "0",
+    # Postgres (Debian's postgresql-15): Superset's metadata database, so the web workers, the Celery
+    # worker and provisioning write at once (SQLite had one writer at a time). Its password: POSTGRES_PASSWORD,
+    # else generated into .state/postgres/password. SUPERSET_DATABASE_URI, if set, overrides the whole URI.
+    "POSTGRES_HOST": "127.0.0.1",
+    "POSTGRES_PORT": "5433",
+    "POSTGRES_USER": "superset",
+    "POSTGRES_PASSWORD": "",
+    "POSTGRES_DB": "superset",
+    "SUPERSET_DATABASE_URI": "",
     # Redis (Debian's redis-server): Superset's Celery broker for Alerts & Reports, and its results
     # and chart-data cache, so many open dashboards refreshing every 10 s do not each hit ClickHouse.
     "REDIS_HOST": "127.0.0.1",
@@ -167,6 +179,13 @@ class Settings:
     superset_port: int = _int("SUPERSET_PORT")
     superset_admin_user: str = _str("SUPERSET_ADMIN_USER")
     superset_viewer_user: str = _str("SUPERSET_VIEWER_USER")
+    superset_workers_env: int = _int("SUPERSET_WORKERS")
+    superset_database_uri_env: str = _str("SUPERSET_DATABASE_URI", repr=False)
+    postgres_host: str = _str("POSTGRES_HOST")
+    postgres_port: int = _int("POSTGRES_PORT")
+    postgres_user: str = _str("POSTGRES_USER")
+    postgres_password_env: str = _str("POSTGRES_PASSWORD", repr=False)
+    postgres_db: str = _str("POSTGRES_DB")
     redis_host: str = _str("REDIS_HOST")
     redis_port: int = _int("REDIS_PORT")
     alert_webhook_url: str = _str("DRAMA_ALERT_WEBHOOK_URL")
@@ -242,6 +261,23 @@ class Settings:
     def superset_viewer_password(self) -> str:
         """From SUPERSET_VIEWER_PASSWORD, else the one `make dashboards` generated (dashboards.provision)."""
         return _env_or_kept(env("SUPERSET_VIEWER_PASSWORD"), self.state_dir / "superset" / "viewer_password")
+
+    @property
+    def superset_workers(self) -> int:
+        """SUPERSET_WORKERS, else 2 × cores + 1 (at most 9)."""
+        return self.superset_workers_env or min(2 * (os.cpu_count() or 1) + 1, 9)
+
+    @property
+    def postgres_password(self) -> str:
+        """From POSTGRES_PASSWORD, else the one generated at install (infra.services.Postgres)."""
+        return _env_or_kept(self.postgres_password_env, self.state_dir / "postgres" / "password")
+
+    @property
+    def superset_database_uri(self) -> str:
+        """Superset's metadata database: SUPERSET_DATABASE_URI, else the launcher's Postgres."""
+        return self.superset_database_uri_env or (
+            f"postgresql+psycopg2://{self.postgres_user}:{self.postgres_password}"
+            f"@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}")
 
     def _secret(self, env_value: str, role: str) -> str:
         return _env_or_kept(env_value, self.state_dir / "clickhouse" / "secrets" / role)

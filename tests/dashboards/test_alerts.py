@@ -119,3 +119,73 @@ def test_each_alert_reaches_the_webhook_when_its_condition_holds(alerting):
     # Every alert posted its name, its dashboard and the description that says what to look at.
     for body in receiver.received:
         assert body["header"]["notification_type"] == "Alert" and body["description"], body
+
+
+class HangingReceiver:
+    """A webhook that takes each post and does not answer (a receiver that is down behind a proxy that
+    still accepts): Superset's webhook call waits out its 60 s timeout, then backs off and tries again.
+    `posted` is set when the first post arrives."""
+
+    def __init__(self):
+        self.posted, self.release = threading.Event(), threading.Event()
+        posted, release = self.posted, self.release
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                posted.set()
+                release.wait(120)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def hanging_webhook(pipeline):
+    """A fresh namespace (no events: its 'No events' alert fires within a minute or two) whose alerts
+    post to a receiver that hangs."""
+    from dashboards.provision import provision, unprovision
+
+    receiver = HangingReceiver()
+    worker = pipeline()      # its minutes of nothing make 'No events' hold, as in the test above
+    settings = load(namespace=worker.namespace, worker_web_port=worker.worker_web_port, alert_webhook_url=receiver.url)
+    try:
+        print(provision(settings))
+        yield settings, receiver
+    finally:
+        try:
+            unprovision(settings)
+        finally:
+            receiver.close()
+
+
+def test_an_alert_waiting_on_a_dead_webhook_holds_up_no_other_write(hanging_webhook):
+    """While the Celery worker waits on the webhook (and then backs off), the web server's writes to the
+    metadata database go through at once: with SQLite the alert's transaction held the one write lock,
+    and a chart saved meanwhile waited up to 30 s, then failed with 'database is locked'."""
+    from dashboards import api
+
+    settings, receiver = hanging_webhook
+    assert receiver.posted.wait(WAIT_S), "the 'No events' alert never posted to the webhook"
+    admin = api.session(settings)
+    charts = admin.get(f"{settings.superset_url}/api/v1/dashboard/loop-health-{settings.namespace}/charts",
+                       timeout=30).json()["result"]
+    took = []
+    for n in range(6):       # ~30 s of saves, all while the alert's post is still waiting
+        started = time.monotonic()
+        response = admin.put(f"{settings.superset_url}/api/v1/chart/{charts[0]['id']}", timeout=60,
+                             json={"description": f"saved while the alert waits ({n})"})
+        took.append(round(time.monotonic() - started, 2))
+        assert response.status_code == 200, (took, response.text[:500])
+        time.sleep(5)
+    assert not receiver.release.is_set()
+    assert max(took) < 5, took

@@ -9,7 +9,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def test_it_defines_the_platform_services():
-    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "redis", "superset", "superset-worker",
+    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "redis", "postgres", "superset", "superset-worker",
                                        "superset-beat", "worker", "collector", "simulator", "maintain"}
 
 
@@ -32,3 +32,13 @@ def test_the_apps_read_only_variables_the_settings_module_knows():
         for key in ("KAFKA_HOST", "KAFKA_PORT", "CLICKHOUSE_HOST", "CLICKHOUSE_PORT", "CLICKHOUSE_DB"):
             assert key in environment, f"{name} does not set {key}"
         assert environment["CLICKHOUSE_DB"] == ENV["CLICKHOUSE_DB"]
+
+
+def test_superset_keeps_its_metadata_in_postgres():
+    """Every Superset process reads the same metadata database: the postgres service, never SQLite."""
+    postgres = COMPOSE["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:15") and "ports" not in postgres   # not published
+    for name in ("superset", "superset-worker", "superset-beat"):
+        uri = COMPOSE["services"][name]["environment"]["SUPERSET_DATABASE_URI"]
+        assert uri.startswith("postgresql+psycopg2://") and "@postgres:5432/" in uri, (name, uri)
+    assert COMPOSE["services"]["superset"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
