@@ -55,8 +55,8 @@ ENV = {
     # Its password: SUPERSET_VIEWER_PASSWORD, else generated into .state/superset/viewer_password.
     "SUPERSET_VIEWER_USER": "viewer",
     "SUPERSET_VIEWER_PASSWORD": "",
-    # Gunicorn workers serving Superset (gthread, 4 threads each). 0: sized to the cores, 2 × cores + 1,
-    # at most 9 (each worker holds ~300 MB).
+    # Gunicorn workers serving Superset (gthread, 4 threads each). 0: one per core, at least 2, at most 8
+    # (each worker holds ~300 MB; Settings.superset_workers says why not 2 × cores + 1).
     "SUPERSET_WORKERS": "0",
     # Postgres (Debian's postgresql-15): Superset's metadata database, so the web workers, the Celery
     # worker and provisioning write at once (SQLite had one writer at a time). Its password: POSTGRES_PASSWORD,
@@ -264,8 +264,10 @@ class Settings:
 
     @property
     def superset_workers(self) -> int:
-        """SUPERSET_WORKERS, else 2 × cores + 1 (at most 9)."""
-        return self.superset_workers_env or min(2 * (os.cpu_count() or 1) + 1, 9)
+        """SUPERSET_WORKERS, else one per core (at least 2, at most 8). Measured on 2 cores (bench.dashboards,
+        20 screens): gunicorn's usual 2 × cores + 1 made 5 workers miss an expiring cache together, which
+        tripled ClickHouse's chart queries and the p95; a worker per core serves the threads' I/O waits."""
+        return self.superset_workers_env or min(max(os.cpu_count() or 1, 2), 8)
 
     @property
     def postgres_password(self) -> str:
