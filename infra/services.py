@@ -624,6 +624,11 @@ class Simulator(App):
     def prepare(self) -> None:
         self.progress_file.unlink(missing_ok=True)
 
+    def down(self) -> str:
+        said = super().down()
+        self.progress_file.unlink(missing_ok=True)
+        return said
+
     def argv(self):
         # A little of every fault, so the demo shows the dead-letter path and late data honestly.
         faults = ["--duplicates", "0.005", "--late", "0.001", "--out-of-order", "0.01", "--malformed", "0.002"]
