@@ -39,7 +39,9 @@ def render(template: Path, target: Path, settings: Settings) -> Path:
         "CLICKHOUSE_HTTP_PORT": str(settings.clickhouse_http_port),
         "CLICKHOUSE_USER": settings.clickhouse_user,
         "CLICKHOUSE_PASSWORD": settings.clickhouse_password,
-        "CLICKHOUSE_DB": settings.clickhouse_db,
+        # the project's database, whichever namespace starts the server: the writer's and analyst's
+        # grants must not follow a test's namespace (started from one, the demo's analyst was refused)
+        "CLICKHOUSE_DB": settings.clickhouse_db_base,
         "WRITER_USER": settings.clickhouse_writer_user,
         "WRITER_SHA256": hashlib.sha256(settings.clickhouse_writer_password.encode()).hexdigest(),
         "ANALYST_USER": settings.clickhouse_analyst_user,

@@ -26,3 +26,13 @@ def test_the_faust_data_directory_can_be_set_and_reaches_child_processes(tmp_pat
         monkeypatch.setenv(name, value)
     assert load().faust_app_dir == settings.faust_app_dir
     assert Path(settings.as_env()["DRAMA_FAUST_DATA_DIR"]).is_absolute()
+
+
+def test_clickhouse_grants_the_projects_database_whichever_namespace_starts_it(tmp_path):
+    """A test that starts ClickHouse again from its namespace's settings must not narrow the writer's
+    and analyst's grants to the namespace's database (the demo's analyst was refused its own)."""
+    from infra.services import INFRA, render
+
+    users = render(INFRA / "clickhouse" / "users.xml", tmp_path / "users.xml",
+                   load(state_dir=tmp_path, namespace="t1")).read_text()
+    assert users.count("<database>drama</database>") == 2 and "drama_t1" not in users
