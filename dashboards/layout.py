@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from dashboards.datasets import Dataset
+from dashboards.datasets import COUNT, MONEY, PERCENT, SECONDS, Dataset
 
 NAMESPACE_UUID = uuid.UUID("5b1f6c3e-8f0a-4a57-9c55-7d3a6a2f1e10")
 
@@ -72,10 +72,12 @@ VIZ = {"line": "echarts_timeseries_line", "bar": "echarts_timeseries_bar", "stac
 GRAIN_TITLES = {"PT1M": "Minute (UTC)", "PT1H": "Hour (UTC)", "P1D": "Day (UTC)"}
 
 
+UNITS = {MONEY: "US$", PERCENT: "Rate", COUNT: "Count", SECONDS: "Seconds"}
+
+
 def axis_title(chart: Chart, first) -> str:
-    """The y axis's title: the first metric's label, or the chart's metrics' labels when few."""
-    labels = [m.label for name in chart.metrics for m in chart.dataset.metrics if m.name == name]
-    return labels[0] if len(labels) == 1 else " / ".join(labels) if len(labels) <= 3 else first.label
+    """The y axis's title: the metric's label, or for several metrics (which the legend names) their unit."""
+    return first.label if len(chart.metrics) == 1 else UNITS.get(first.format, first.label)
 
 
 def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
@@ -93,7 +95,7 @@ def chart_params(chart: Chart, dashboard: Dashboard) -> dict:
         params.update(x_axis=chart.x_axis or time_column, metrics=list(chart.metrics), groupby=list(chart.groupby),
                       show_legend=True, rich_tooltip=True, truncate_metric=True,
                       # every axis says what it is, in the first metric's units ($, %, ×, counts)
-                      y_axis_format=first.format, y_axis_title=axis_title(chart, first), y_axis_title_margin=40,
+                      y_axis_format=first.format, y_axis_title=axis_title(chart, first), y_axis_title_margin=60,
                       y_axis_title_position="Left", x_axis_title=(chart.x_axis or "").replace("_", " ").capitalize()
                       or GRAIN_TITLES.get(dashboard.grain, "Time"), x_axis_title_margin=30)
         if not chart.x_axis:
