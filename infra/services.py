@@ -324,6 +324,17 @@ class Superset(Service):
         return http_ok(f"{self.settings.superset_url}/health", "OK")
 
 
+def apt_install(service: Service, package: str, missing: str) -> None:
+    """Install one of Debian's packages for `service`, or say how to where apt-get cannot run."""
+    fix = f"Install it by hand (`apt-get install {package}`) and run `make up` again."
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise ServiceError(f"{service.name}: {missing} and apt-get is not usable here. {fix}")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], "apt-get update", service.log, env=env, fix=fix)
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", package], f"installing {package}",
+        service.log, env=env, fix=fix)
+
+
 class Redis(Service):
     """Debian's redis-server: Superset's Celery broker and its cache (infra/superset/superset_config.py).
     Nothing in it needs to outlive a restart, so it keeps no snapshot."""
@@ -340,13 +351,7 @@ class Redis(Service):
         return self.binary() is not None
 
     def install(self) -> None:
-        fix = "Install it by hand (`apt-get install redis-server`) and run `make up` again."
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            raise ServiceError(f"redis: no redis-server found and apt-get is not usable here. {fix}")
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-q"], "apt-get update", self.log, env=env, fix=fix)
-        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"],
-            "installing redis-server", self.log, env=env, fix=fix)
+        apt_install(self, "redis-server", "no redis-server found")
 
     def prepare(self) -> None:
         (self.settings.state_dir / "redis").mkdir(parents=True, exist_ok=True)
@@ -381,13 +386,7 @@ class Postgres(Service):
         return (self.BIN / "postgres").exists()
 
     def install(self) -> None:
-        fix = "Install it by hand (`apt-get install postgresql-15`) and run `make up` again."
-        if os.geteuid() != 0 or not shutil.which("apt-get"):
-            raise ServiceError(f"postgres: no {self.BIN / 'postgres'} found and apt-get is not usable here. {fix}")
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-q"], "apt-get update", self.log, env=env, fix=fix)
-        run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql-15"],
-            "installing postgresql-15", self.log, env=env, fix=fix)
+        apt_install(self, "postgresql-15", f"no {self.BIN / 'postgres'} found")
 
     def as_owner(self, *argv: str) -> list[str]:
         """argv as the data directory's owner: the `postgres` user when we are root, else ourselves."""

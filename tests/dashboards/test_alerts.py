@@ -40,6 +40,9 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def close(self):
+        self.server.shutdown()
+
     def names(self, since: int = 0) -> set[str]:
         """The alerts posted (their names without the dashboard's), from the since-th post on."""
         return {body.get("name", "").split(":")[0] for body in self.received[since:]}
@@ -51,12 +54,10 @@ class Receiver:
         return self.names(since)
 
 
-@pytest.fixture
-def alerting(pipeline):
-    """A fresh namespace with its worker, its dashboards and its alerts posting to a local receiver."""
+def alerting_namespace(pipeline, receiver):
+    """A fresh namespace with its worker, its dashboards and its alerts posting to `receiver`."""
     from dashboards.provision import provision, unprovision
 
-    receiver = Receiver()
     worker = pipeline()
     settings = load(namespace=worker.namespace, worker_web_port=worker.worker_web_port, alert_webhook_url=receiver.url)
     try:
@@ -66,7 +67,13 @@ def alerting(pipeline):
         try:
             unprovision(settings)        # first: an alert posting to a closed receiver retries for minutes
         finally:
-            receiver.server.shutdown()
+            receiver.close()
+
+
+@pytest.fixture
+def alerting(pipeline):
+    """A fresh namespace whose alerts post to a local receiver."""
+    yield from alerting_namespace(pipeline, Receiver())
 
 
 def stamp(at: datetime) -> str:
@@ -151,21 +158,9 @@ class HangingReceiver:
 
 @pytest.fixture
 def hanging_webhook(pipeline):
-    """A fresh namespace (no events: its 'No events' alert fires within a minute or two) whose alerts
-    post to a receiver that hangs."""
-    from dashboards.provision import provision, unprovision
-
-    receiver = HangingReceiver()
-    worker = pipeline()      # its minutes of nothing make 'No events' hold, as in the test above
-    settings = load(namespace=worker.namespace, worker_web_port=worker.worker_web_port, alert_webhook_url=receiver.url)
-    try:
-        print(provision(settings))
-        yield settings, receiver
-    finally:
-        try:
-            unprovision(settings)
-        finally:
-            receiver.close()
+    """A fresh namespace (no events: its 'No events' alert fires within a minute or two; its minutes of
+    nothing make 'No events' hold, as in the test above) whose alerts post to a receiver that hangs."""
+    yield from alerting_namespace(pipeline, HangingReceiver())
 
 
 def test_an_alert_waiting_on_a_dead_webhook_holds_up_no_other_write(hanging_webhook):
