@@ -74,10 +74,9 @@ def load_history(settings: Settings, report: Callable[[str], None] = print,
             progress = json.loads(simulator.progress_file.read_text())
         except (OSError, ValueError):
             progress = {}
-        if progress.get("history"):
-            first, last = progress["history"]
-            done = ((_seconds(progress["simulated"]) - _seconds(first)) / (_seconds(last) - _seconds(first)))
-            line.show(f"the past: {bar(done)} {max(done, 0):4.0%}  {progress['sent']:,} events sent, "
+        if progress:
+            done = progress["done"]
+            line.show(f"the past: {bar(done)} {done:4.0%}  {progress['sent']:,} events sent, "
                       f"simulated {progress['simulated'][:16]}Z, {progress['sequels']} sequels, "
                       f"{time.monotonic() - started:.0f}s")
         time.sleep(0.5)

@@ -90,15 +90,15 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         line = (f"{sent:,} messages, {sent / elapsed:,.0f}/s | simulated {sim_time:%Y-%m-%d %H:%M:%S}Z | "
                 f"sequels {derived} | send errors {errors}")
-        phase = "live"
+        phase, done = "live", 1.0
         if self.history and sim_time < self.history[1]:
             phase = "history"
-            done = (sim_time - self.history[0]) / (self.history[1] - self.history[0])
-            line = f"the past: {max(done, 0.0):4.0%} | " + line
+            done = max(0.0, (sim_time - self.history[0]) / (self.history[1] - self.history[0]))
+            line = f"the past: {done:4.0%} | " + line
         if self.file:
-            self.file.write_text(orjson.dumps({"phase": phase, "sent": sent, "simulated": sim_time.isoformat(),
-                                               "history": [t.isoformat() for t in self.history or ()],
-                                               "errors": errors, "sequels": derived}).decode())
+            self.file.write_text(orjson.dumps({"phase": phase, "done": done, "sent": sent,
+                                               "simulated": sim_time.isoformat(), "errors": errors,
+                                               "sequels": derived}).decode())
         if log_due:
             self.logged = now
             print(("\r" + line) if self.tty else line, end="\n" if final or not self.tty else "", flush=True)
