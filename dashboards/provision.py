@@ -6,8 +6,9 @@ Renders Superset's import format from the code (dashboards/layout.py) into
 .state/superset/assets[-<namespace>]/, with each dataset's columns read from the warehouse and the
 database URI (which carries a password) filled from infra/settings.py, never committed; imports
 it with `superset import-directory --overwrite` (objects are updated in place by UUID); then
-points each chart's saved query at its dataset, sets up the viewer role and provisions the
-alerts (dashboards/superset_setup.py, run with Superset's own Python).
+points each chart's saved query at its dataset, tags the dashboards for their warm-up, sets up
+the viewer role and provisions the alerts (dashboards/superset_setup.py, run with Superset's own
+Python); then warms the cache (dashboards/warmup.py).
 
 A namespace (DRAMA_NAMESPACE, as tests use) gets its own copy, on its own database: UUIDs, slugs
 and titles carry the namespace, so tests never touch the demo's dashboards or data.
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 from dashboards import screens
-from dashboards.layout import object_uuid, render
+from dashboards.layout import object_uuid, render, warm_tag
 from infra.process import run
 from infra.services import Superset
 from infra.settings import Settings, kept_secret, load
@@ -65,6 +66,10 @@ def plan(settings: Settings) -> dict:
 
     return {"charts": [object_uuid(settings.namespace, "chart", c.key) for d in screens.ALL for c in d.charts],
             "dashboards": [object_uuid(settings.namespace, "dashboard", d.slug) for d in screens.ALL],
+            # the demo's dashboards are re-warmed on Celery beat's schedule; a test namespace's are warmed
+            # once, by provisioning (so many namespaces never load the one Celery worker)
+            "warm_tags": {} if settings.namespace else {
+                object_uuid(settings.namespace, "dashboard", d.slug): warm_tag(d) for d in screens.ALL},
             "database": settings.clickhouse_db,
             "alerts": alerts.definitions(settings),
             # the demo's read-only login (a test namespace makes its own): the plan file is 0600
@@ -103,8 +108,11 @@ def provision(settings: Settings) -> str:
         superset.log, env=superset.env(), fix="dashboards/layout.py may have rendered something Superset refuses.")
     run(setup_command(settings), "relinking charts, the viewer role and the alerts", superset.log,
         env=superset.env())
+    from dashboards import warmup
+
     return (f"dashboards: {len(screens.ALL)} imported; Loop health at "
-            f"{settings.superset_url}/superset/dashboard/{named(settings, screens.LOOP_HEALTH.slug)}/")
+            f"{settings.superset_url}/superset/dashboard/{named(settings, screens.LOOP_HEALTH.slug)}/\n"
+            f"{warmup.summary(warmup.warm(settings))}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ Python (dashboards/provision.py does), given the plan provision.py wrote:
     python dashboards/superset_setup.py PLAN.json
     python dashboards/superset_setup.py --remove PLAN.json    # a namespace's objects, when its test ends
 
-1. Points each imported chart's saved form data at the dataset it was imported onto (the importer
-   gives a chart its new dataset id but leaves the rendered one inside `params`; the rendered
-   charts carry no saved query context).
+1. Points each imported chart's saved form data and query context at the dataset it was imported
+   onto (the importer gives a chart its new dataset id but leaves the rendered one inside `params`
+   and `query_context`), and tags each dashboard for its cache warm-up (dashboards/layout.py's
+   WARM_TAGS, which Celery beat's schedule names).
 2. The viewer role, "Drama viewer": Superset's Gamma (dashboards and charts, no SQL Lab, no
    editing) plus read access to the dashboards' database. `superset fab create-user --role
    "Drama viewer"` gives someone that role. The default namespace's plan also names the demo's
@@ -35,8 +36,40 @@ def relink(db, uuids: set) -> int:
         params = json.loads(chart.params or "{}")
         params["datasource"] = f"{chart.datasource_id}__{chart.datasource_type}"
         chart.params = json.dumps(params)
+        # its saved query context: what the cache warm-up asks for, on this dataset, as this chart
+        # (whose cache_timeout Superset applies only to queries that name the chart)
+        context = json.loads(chart.query_context or "null")
+        if context:
+            context["datasource"] = {"id": chart.datasource_id, "type": chart.datasource_type}
+            context["form_data"].update(datasource=params["datasource"], slice_id=chart.id)
+            chart.query_context = json.dumps(context)
         changed += 1
     return changed
+
+
+def warm_tags(db, tags: dict) -> str:
+    """Tag each dashboard (by UUID) with its warm-up tag, and only that one of them: Celery beat's
+    cache-warmup (strategy dashboard_tags) re-runs a tagged dashboard's charts on the tag's schedule."""
+    from superset.models.dashboard import Dashboard
+    from superset.tags.models import ObjectType, Tag, TaggedObject, TagType
+
+    for name in sorted(set(tags.values())):
+        if db.session.query(Tag).filter_by(name=name).one_or_none() is None:
+            db.session.add(Tag(name=name, type=TagType.custom))
+    db.session.flush()
+    by_name = {tag.name: tag for tag in db.session.query(Tag).filter(Tag.name.in_(set(tags.values()))).all()}
+    for dashboard in db.session.query(Dashboard).filter(Dashboard.uuid.in_(list(tags))).all():
+        untag(db, [dashboard.id])
+        db.session.add(TaggedObject(tag_id=by_name[tags[str(dashboard.uuid)]].id, object_id=dashboard.id,
+                                    object_type=ObjectType.dashboard))
+    return f"{len(tags)} dashboards tagged for warm-up"
+
+
+def untag(db, dashboard_ids: list) -> None:
+    from superset.tags.models import ObjectType, TaggedObject
+
+    db.session.query(TaggedObject).filter(TaggedObject.object_type == ObjectType.dashboard,
+                                          TaggedObject.object_id.in_(dashboard_ids)).delete(synchronize_session=False)
 
 
 def prune(db, dashboards: list, charts: set) -> int:
@@ -166,6 +199,7 @@ def remove(db, plan: dict) -> str:
     ReportScheduleDAO.delete(schedules)
     db.session.flush()
 
+    untag(db, [d.id for d in dashboards])
     for row in (*dashboards, *charts):
         db.session.delete(row)
     db.session.flush()
@@ -198,6 +232,7 @@ def main(path: str, removing: bool = False) -> None:
 
         done = [f"relinked {relink(db, set(plan['charts']))} charts",
                 f"removed {prune(db, plan['dashboards'], set(plan['charts']))} charts no longer in the code",
+                warm_tags(db, plan["warm_tags"]),
                 viewer_role(db, plan["database"]),
                 viewer_user(plan),
                 alerts(db, plan)]

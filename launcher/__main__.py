@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
                 bring_up(settings, apps=services.APPS, report=report)
             if settings.demo_history_days > 0:
                 demo.load_history(settings, report=report)
+                # provisioning warmed the cache on the empty warehouse: warm it again on the past
+                from dashboards import warmup
+
+                report(warmup.summary(warmup.warm(settings)))
             alerts = settings.alert_webhook_url or "inactive (set DRAMA_ALERT_WEBHOOK_URL, then make dashboards)"
             print(f"\nThe platform is up in {time.monotonic() - started:.0f}s.\n"
                   f"  Superset:  {settings.superset_url}/superset/dashboard/loop-health/ (4 more under Dashboards)\n"

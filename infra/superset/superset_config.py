@@ -86,12 +86,17 @@ class CeleryConfig:
         "reports.scheduler": {"task": "reports.scheduler", "schedule": crontab(minute="*", hour="*"),
                               "options": {"expires": int(CELERY_BEAT_SCHEDULER_EXPIRES.total_seconds())}},
         "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
-        # Superset's cache warm-up (superset.tasks.cache): every chart of the dashboards opened most in
-        # the last day, recomputed into the data cache, as the admin (CACHE_WARMUP_EXECUTORS).
-        # NOT EFFECTIVE YET: Superset warms a chart from its saved query context, and the charts
-        # dashboards/layout.py renders carry none ("Chart's query context does not exist" per chart).
-        "cache-warmup": {"task": "cache-warmup", "schedule": crontab(minute="*/10"),
-                         "kwargs": {"strategy_name": "top_n_dashboards", "top_n": 5, "since": "1 day ago"}},
+        # Superset's cache warm-up (superset.tasks.cache, strategy dashboard_tags): the charts of each
+        # dashboard tagged warm-every-<period> re-run into the data cache from their saved query
+        # contexts, as the admin (CACHE_WARMUP_EXECUTORS). The tags and periods are
+        # dashboards/layout.py's WARM_TAGS: Loop health every 10 s (its refresh) with its charts kept 30 s,
+        # so however many screens are open, ClickHouse answers each chart once per refresh; the
+        # others every 5 minutes, kept 10.
+        "cache-warmup-10s": {"task": "cache-warmup", "schedule": timedelta(seconds=10),
+                             "options": {"expires": 10},
+                             "kwargs": {"strategy_name": "dashboard_tags", "tags": ["warm-every-10s"]}},
+        "cache-warmup-5m": {"task": "cache-warmup", "schedule": crontab(minute="*/5"),
+                            "kwargs": {"strategy_name": "dashboard_tags", "tags": ["warm-every-5m"]}},
     }
 
 

@@ -68,6 +68,38 @@ return text(body) ? ['ok', text(body).slice(0, 80)] : ['loading', ''];
 INK_SATURATION = 60
 
 
+# Each chart data answer the page receives: its chart (the slice_id in the request's form_data) and
+# whether Superset served it from its cache (is_cached is true only then). Installed through the
+# DevTools protocol before any script of a page runs, so it sees a dashboard's first requests.
+RECORD_CHART_DATA_JS = """
+window.__chartData = [];
+const fetchFirst = window.fetch;
+window.fetch = async function (input, init) {
+  const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+  const answer = await fetchFirst.apply(this, arguments);
+  if (url.pathname.startsWith('/api/v1/chart/data')) {
+    const formData = JSON.parse(url.searchParams.get('form_data') || '{}');
+    answer.clone().json().then(
+      body => window.__chartData.push({chart: formData.slice_id || null, status: answer.status,
+                                       cached: (body.result || []).map(r => r.is_cached === true)}),
+      error => window.__chartData.push({chart: formData.slice_id || null, status: answer.status,
+                                        error: String(error)}));
+  }
+  return answer;
+};
+"""
+
+
+def record_chart_data(driver) -> None:
+    """From the next page on, record each chart data answer (chart_data_answers reads them)."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_CHART_DATA_JS})
+
+
+def chart_data_answers(driver) -> list[dict]:
+    """The current page's chart data answers so far: [{chart, status, cached: [bool per query]}]."""
+    return driver.execute_script("return window.__chartData || []")
+
+
 def chromium(user_data_dir: Path):
     """A fresh headless Chromium with its own profile directory."""
     from selenium import webdriver

@@ -113,3 +113,27 @@ def test_alerts_post_over_https_or_to_this_machine():
     assert len(inactive) == 5 and all(a["name"].endswith("[t2]") and not a["active"] for a in inactive)
     active = definitions(load(alert_webhook_url="https://hooks.example.com/x"))
     assert all(a["active"] and a["webhook"] == "https://hooks.example.com/x" for a in active)
+
+
+def test_every_chart_is_saved_with_the_query_its_dashboard_asks_for_and_a_cache_lifetime(rendered):
+    """The warm-up runs each chart's saved query context; a live dashboard's charts outlive its refresh."""
+    import json
+
+    from dashboards.layout import cache_timeout, chart_query
+
+    charts = {c["uuid"]: c for c in load_all(rendered(), "charts")}
+    for dashboard in screens.ALL:
+        for chart in dashboard.charts:
+            saved = charts[object_uuid("", "chart", chart.key)]
+            assert json.loads(saved["query_context"])["queries"] == [chart_query(chart, dashboard)]
+            assert saved["cache_timeout"] == cache_timeout(dashboard)
+            assert saved["cache_timeout"] > (dashboard.refresh_s or 300)
+
+
+def test_celery_beat_warms_every_tag_a_dashboard_gets():
+    from dashboards.layout import WARM_TAGS, warm_tag
+
+    config = (Path(__file__).resolve().parents[2] / "infra" / "superset" / "superset_config.py").read_text()
+    for dashboard in screens.ALL:
+        assert f'"tags": ["{warm_tag(dashboard)}"]' in config, warm_tag(dashboard)
+    assert "timedelta(seconds=10)" in config and 'crontab(minute="*/5")' in config, WARM_TAGS

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards import api, screens
+from dashboards import api, screens, warmup
 from infra import services
 from tests.dashboards import browser
 from warehouse.client import connect
@@ -52,6 +52,33 @@ def test_every_dashboard_renders_every_chart_with_data(loop_namespace, chromium,
         assert dashboard.description.replace("**", "")[:60] in intro, (dashboard.slug, intro)
         failures.update({f"{dashboard.title} / {name}": state for name, state in found.items()})
     assert not failures, "\n".join(f"{name}: {state}" for name, state in failures.items())
+
+
+def test_every_chart_opens_from_the_cache_its_warm_up_filled(loop_namespace, chromium):
+    """dashboards/warmup.py asks for each chart's saved query context (dashboards/layout.py:
+    chart_query); a dashboard's frontend builds its own. Unless the two agree to the cache key, the
+    warm-up warms entries no screen reads. So: warm a dashboard, open it, and every chart's first
+    answer must come from Superset's cache."""
+    settings = loop_namespace
+    browser.record_chart_data(chromium)
+    browser.login(chromium, settings.superset_url, settings.superset_admin_user, settings.superset_admin_password)
+    admin = api.session(settings)
+    missed = {}
+    for dashboard in screens.ALL:
+        slug = f"{dashboard.slug}-{settings.namespace}"
+        titles = {c["id"]: c["slice_name"] for c in warmup.dashboard_charts(settings, admin, slug)}
+        warmed = warmup.warm(settings, [dashboard.slug])
+        assert not warmed["failed"], warmed
+        browser.open_dashboard(chromium, f"{settings.superset_url}/superset/dashboard/{slug}/",
+                               charts=len(dashboard.charts))
+        first = {}
+        for answer in browser.chart_data_answers(chromium):
+            if answer["chart"] in titles:
+                first.setdefault(answer["chart"], answer)
+        assert set(first) == set(titles), (dashboard.slug, set(titles) - set(first))
+        missed.update({f"{dashboard.title} / {titles[chart]}": answer for chart, answer in first.items()
+                       if answer.get("status") != 200 or not answer["cached"] or not all(answer["cached"])})
+    assert not missed, "\n".join(f"{name}: {answer}" for name, answer in missed.items())
 
 
 def test_a_wrong_password_stays_on_the_login_form(loop_namespace, chromium):
