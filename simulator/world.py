@@ -127,8 +127,11 @@ class World:
         self.rng = random.Random(seed)
         self.seed = seed
         self.cohort = cohort
-        self.ids = f"sim{seed}" + (f"-{cohort.label}" if cohort else "")
         self.start = (start or datetime(2026, 1, 5, tzinfo=timezone.utc)).astimezone(timezone.utc)
+        # Event and user ids name the seed and the start: the same run gives the same ids, and a world
+        # started again later (a relaunched demo) never repeats the ids of the one before it, which
+        # the worker's de-duplication would drop as resent.
+        self.ids = f"sim{seed}-{self.start:%Y%m%dT%H%M%S}" + (f"-{cohort.label}" if cohort else "")
         self.users_per_day = users_per_day
         self.faults = faults
         self.app_id = app_id

@@ -165,8 +165,10 @@ def hanging_webhook(pipeline):
 
 def test_an_alert_waiting_on_a_dead_webhook_holds_up_no_other_write(hanging_webhook):
     """While the Celery worker waits on the webhook (and then backs off), the web server's writes to the
-    metadata database go through at once: with SQLite the alert's transaction held the one write lock,
-    and a chart saved meanwhile waited up to 30 s, then failed with 'database is locked'."""
+    metadata database go through at once. With SQLite the alert's transaction holds the one write lock:
+    run there (SUPERSET_DATABASE_URI=sqlite:…, 2026-12-07, twice), this test failed at its first write,
+    the admin's login (UPDATE ab_user … last_login), which waited out SQLite's 30 s and failed with
+    'database is locked'; on Postgres it passes."""
     from dashboards import api
 
     settings, receiver = hanging_webhook
