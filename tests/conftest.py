@@ -46,6 +46,7 @@ def stack(settings):
         bring_up(settings, started=started)
         yield settings
     finally:
+        settle_drops()          # namespaces' databases dropped in the background, while ClickHouse is up
         bring_down(started)
 
 

@@ -63,7 +63,9 @@ def test_loop_health_revenue_and_paywall_conversion_equal_the_sql_on_the_warehou
         "SELECT sum(unlocks_coins + unlocks_subscription + unlocks_rewarded_ad) / sum(paywalls_shown) "
         "FROM title_metrics_1m WHERE window_start >= %(since)s AND window_start < %(until)s",
         {"since": since, "until": until})
-    assert 0 < expected <= 1 and conversion["paywall_conversion"] == pytest.approx(expected, abs=1e-9)
+    # Not bounded by 1: metrics-v1 divides every unlock by the paywalls shown, and a subscriber or a payer
+    # with coins unlocks later episodes without a paywall (1.11 in one full run's hour).
+    assert expected > 0 and conversion["paywall_conversion"] == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.fixture(scope="module")
