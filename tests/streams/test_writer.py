@@ -9,6 +9,7 @@ that replays a batch sees what the first one wrote.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import orjson
 from faust.types import TP
@@ -41,11 +42,14 @@ class FakeSink:
         self.refused: list = []
         self.fail = lambda: False
         self.refuse = lambda row: False
+        self.slow = 0.0                         # seconds the next write takes (then back to none)
 
     def write(self, columns) -> int:
         if not columns or not columns[0]:
             return 0
         self.refused = []
+        slow, self.slow = self.slow, 0.0
+        time.sleep(slow)
         if self.fail():
             raise ConnectionError(f"injected: {self.table} is unreachable")
         rows = [dict(zip(self.columns, values)) for values in zip(*columns)]
@@ -220,3 +224,39 @@ def test_a_remembered_id_is_confirmed_by_the_previous_batch_before_clickhouse_is
     assert writer.memory.reads.asked == [["e1"]]                    # e5 was in the previous batch
     assert sinks["events_raw"].offsets() == list(range(8))         # neither written again
     assert consumer.commits[-1] == {TPV: 10}
+
+
+def test_the_agent_writes_and_commits_fetches_in_order_under_fausts_test_context():
+    """streams.ingest.ingest_events bound to fakes (as streams/__main__.py binds the real ones) and run
+    by Faust's Agent.test_context(): the second fetch, prepared while the first is slowly written,
+    is written and committed after it."""
+    from functools import partial
+
+    import faust
+
+    from streams.ingest import ingest_events
+
+    writer, consumer, sinks, log = worker()
+    app = faust.App("test-ingest", broker="kafka://127.0.0.1:1", store="memory://", autodiscover=False)
+    agent = app.agent(app.channel(), name="streams.ingest.ingest_events")(
+        partial(ingest_events, writer.fetches, writer, lambda: consumer))
+
+    async def scenario() -> int:
+        async with agent.test_context():
+            sinks["events_raw"].slow = 0.3
+            await writer.fetches.put({TPV: [start(n) for n in range(5)]}, writer.fetches.epoch)
+            for _ in range(100):                # taken: the next fetch is a batch of its own
+                if writer.fetches.busy:
+                    break
+                await asyncio.sleep(0.01)
+            await writer.fetches.put({TPV: [start(n) for n in range(5, 8)]}, writer.fetches.epoch)
+            for _ in range(100):
+                if consumer.commits[-1:] == [{TPV: 8}] and not writer.fetches.busy:
+                    break
+                await asyncio.sleep(0.05)
+            stuck, writer.fetches.busy = writer.fetches.busy, 0    # else the agent's stop would os._exit the tests
+        return stuck
+
+    assert asyncio.run(scenario()) == 0
+    assert consumer.commits == [{TPV: 5}, {TPV: 8}]
+    assert sinks["events_raw"].offsets() == list(range(8))
