@@ -1,6 +1,8 @@
 """Pure helpers that turn one fetch of Kafka messages into warehouse columns.
 
-No I/O here: the agent (streams/ingest.py) reads, calls these, and writes. Tested alone.
+No I/O here: the worker's state (streams/memory.py) and writer (streams/writer.py) read, call
+these, and write. The one question classification has for ClickHouse, whether a remembered id is
+stored (a digest match confirmed), is handed in as `confirm`. Tested alone.
 
     one partition's messages ──classify (validate, de-duplicate, lateness, segment)──► Part
         Part + a table's high-water mark ──<table>_columns(…)──► columns in warehouse/tables.py order

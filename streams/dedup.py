@@ -9,7 +9,7 @@ after, see `PartitionMemory`); the table is open addressing with linear probing,
 bytes (`measure_bytes_per_id`). Ids are forgotten by
 stamp, not removed: a slot whose stamp fell below the cutoff is free to take. A digest is not
 an id: when a batch's id matches a remembered digest, the caller confirms it against
-`events_raw` before calling the event a duplicate (streams/ingest.py), so a collision never
+`events_raw` before calling the event a duplicate (streams/memory.py), so a collision never
 drops a real event. Digests are Python's own string hash (SipHash, per process): nothing here
 is stored, the table is rebuilt from `events_raw` after a restart or a rebalance.
 """

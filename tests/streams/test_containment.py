@@ -87,9 +87,9 @@ def test_an_event_whose_columns_raise_is_a_processing_error_and_the_rest_counts_
 
 
 def test_the_worker_dead_letters_an_event_whose_classification_raises_and_counts_the_others(monkeypatch):
-    """streams.ingest's Memory: a message whose own classification raises is refused alone; its
+    """streams.memory's Memory: a message whose own classification raises is refused alone; its
     partition is classified as if it were not there."""
-    from streams import ingest
+    from streams.memory import Memory
 
     real = batch.digests
 
@@ -99,7 +99,7 @@ def test_the_worker_dead_letters_an_event_whose_classification_raises_and_counts
         return real(ids)
 
     monkeypatch.setattr(batch, "digests", digests)
-    memory = ingest.Memory()
+    memory = Memory(reads=None)
     memory.profiles = {}
     state = PartitionMemory()
     messages = [start(n) for n in range(8)] + [Message(TOPIC, 0, 8, None, orjson.dumps(Like(
