@@ -3,7 +3,7 @@ it was written (its high-water mark). The one place this is declared: the sinks,
 builders (streams/batch.py builds columns in this order), the state restore
 (streams/state.py) and tests/warehouse/test_columns.py all read it. The DDL is in
 warehouse/migrations/; test_columns checks that each table there has exactly these columns
-(plus defaults such as `written_at`).
+(plus defaults such as `written_at`). The title counters come from warehouse/metrics.py.
 """
 from __future__ import annotations
 
