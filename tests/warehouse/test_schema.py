@@ -68,7 +68,7 @@ def test_every_create_matches_the_snapshot(schema):
     if changed:
         diff = "".join(difflib.unified_diff(render(committed).splitlines(True), render(schema).splitlines(True),
                                             "snapshot", "migrations", n=1))
-        pytest.fail(f"the migrations' schema differs from {SNAPSHOT.relative_to(SNAPSHOT.parents[2])} in "
+        pytest.fail(f"the migrations' schema differs from {SNAPSHOT.relative_to(SNAPSHOT.parents[3])} in "
                     f"{', '.join(changed)}; if that is what the change meant, update it "
                     f"(UPDATE_SNAPSHOTS=1 pytest tests/warehouse/test_schema.py) and commit it:\n{diff[:6000]}")
 
