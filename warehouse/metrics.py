@@ -69,7 +69,9 @@ METRICS = {m.name: m for m in TITLE_METRICS}
 COUNTERS = tuple(METRICS)
 
 # Not a counter of the parts: a distinct count over their per-viewer rows (user_id set, counters 0).
+# The rollups keep it last; the title_metrics_* views show it after VIEWERS_AFTER, as metrics-v1 lists it.
 DISTINCT = ("unique_viewers", "uniqExactIf", "String, UInt8", "user_id, user_id != ''")
+VIEWERS_AFTER = "rebuffer_ms_sum"
 PARTS, GRAINS = "title_metrics_1m_parts", {"1m": "window_start", "1h": "toStartOfHour(window_start)",
                                            "1d": "toStartOfDay(window_start)"}
 
@@ -111,9 +113,13 @@ def _select(grain: str, metrics) -> str:
 
 def _view(grain: str, metrics) -> str:
     name, agg, _, _ = DISTINCT
+    merged = []
+    for m in metrics:
+        merged.append(f"{m.aggregate}Merge({m.name}) AS {m.name}")
+        if m.name == VIEWERS_AFTER:
+            merged.append(f"{agg}Merge({name}) AS {name}")
     return "\n".join([f"CREATE VIEW IF NOT EXISTS title_metrics_{grain} AS", "SELECT window_start, title_id,",
-                      *(f"    {m.aggregate}Merge({m.name}) AS {m.name}," for m in metrics),
-                      f"    {agg}Merge({name}) AS {name}",
+                      ",\n".join(f"    {line}" for line in merged),
                       f"FROM title_metrics_{grain}_rollup", "GROUP BY window_start, title_id"])
 
 
