@@ -29,6 +29,7 @@ from schemas.compiled import STRUCTS, TYPE_OF, accept_all
 from schemas.validate import MAX_MESSAGE_BYTES, Accepted, quote, utc_now, validate
 from streams.dedup import digests
 from streams.state import MINUTE_US, UNKNOWN_SEGMENT, PartitionMemory
+from warehouse.metrics import title_rules
 from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
 
 ALLOWED_LATENESS = timedelta(seconds=3600)
@@ -370,25 +371,8 @@ def processing_error(topic: str, partition: int, offset: int, key: bytes | None,
 
 # --- title_metrics_1m ------------------------------------------------------------------------------
 _T = {name: n for n, name in enumerate(TITLE_COUNTERS)}
-# event type → (the counter it counts, (counter, attribute summed) …)
-TITLE_RULES = {
-    "teaser_impression": ("teaser_impressions", (("ad_spend_usd", "cost_usd"),)),
-    "teaser_view": ("teaser_views", ()),
-    "teaser_click": ("teaser_clicks", ()),
-    "install": ("installs", ()),
-    "episode_start": ("episode_starts", (("startup_ms_sum", "startup_ms"),)),
-    "episode_complete": ("episode_completes", (("watch_seconds", "watch_s"), ("rebuffer_ms_sum", "rebuffer_ms"))),
-    "episode_exit": ("episode_exits", (("watch_seconds", "position_s"), ("rebuffer_ms_sum", "rebuffer_ms"))),
-    "paywall_shown": ("paywalls_shown", ()),
-    "episode_unlocked": (None, (("coins_spent", "coins_spent"),)),
-    "purchase": ("purchases", (("iap_revenue_usd", "amount_usd"),)),
-    "ad_impression": ("ad_impressions", (("ad_revenue_usd", "revenue_usd"),)),
-    "ad_click": ("ad_clicks", ()),
-    "like": ("likes", ()),
-    "share": ("shares", ()),
-    "comment": ("comments", ()),
-    "rating": ("ratings", (("rating_stars_sum", "stars"),)),
-}
+# event type → (the counter it counts, (counter, attribute summed) …): from the declaration, warehouse/metrics.py
+TITLE_RULES = title_rules()
 _TITLE_RULES = {etype: (None if count is None else _T[count], tuple((_T[c], attrgetter(a)) for c, a in sums))
                 for etype, (count, sums) in TITLE_RULES.items()}
 _HOOK, _UNLOCK = _T["hook_views"], {m: _T["unlocks_" + m] for m in ("coins", "subscription", "rewarded_ad")}

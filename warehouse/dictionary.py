@@ -6,7 +6,8 @@
 Every table and view comes from the migrations themselves, applied to an empty database in chdb
 (current ClickHouse in-process, so no server is needed and the output does not depend on one).
 A column's meaning is the contract's where the contract defines it (the tables of
-../shared/spec/metrics-v1.md), else this module's; a column nobody describes fails `--check`.
+../shared/spec/metrics-v1.md), else the title metric's declaration's (warehouse/metrics.py), else
+this module's; a column nobody describes fails `--check`.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from infra.settings import ROOT
+from warehouse.metrics import TITLE_METRICS, meaning as metric_meaning
 from warehouse.migrate import MIGRATIONS, statements
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -153,6 +155,8 @@ MEANINGS = {
     "launch_to_first_view_s": "seconds from launch to first view",
 }
 
+METRICS = {m.name: metric_meaning(m) for m in TITLE_METRICS}
+
 
 def contract_meanings(text: str) -> dict[str, str]:
     """Column → definition from the contract's tables (`| stage | `col`, `col2` | definition |`)."""
@@ -208,7 +212,7 @@ def render() -> str:
             continue
         lines += ["| column | type | meaning |", "|---|---|---|"]
         for column, kind in columns:
-            meaning = contract.get(column) or MEANINGS.get(column)
+            meaning = contract.get(column) or METRICS.get(column) or MEANINGS.get(column)
             if meaning is None:
                 missing.append(f"{name}.{column}")
             lines.append(f"| `{column}` | `{kind}` | {meaning or '?'} |")

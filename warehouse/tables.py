@@ -3,18 +3,16 @@ it was written (its high-water mark). The one place this is declared: the sinks,
 builders (streams/batch.py builds columns in this order), the state restore
 (streams/state.py) and tests/warehouse/test_columns.py all read it. The DDL is in
 warehouse/migrations/; test_columns checks that each table there has exactly these columns
-(plus defaults such as `written_at`).
+(plus defaults such as `written_at`). The title counters come from warehouse/metrics.py.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
-# Counters of title_metrics_1m_parts, in column order (metrics-v1.md, title_metrics_1m).
-TITLE_COUNTERS = ("teaser_impressions", "teaser_views", "hook_views", "teaser_clicks", "installs", "ad_spend_usd",
-                  "episode_starts", "episode_completes", "episode_exits", "watch_seconds", "startup_ms_sum",
-                  "rebuffer_ms_sum", "paywalls_shown", "unlocks_coins", "unlocks_subscription",
-                  "unlocks_rewarded_ad", "coins_spent", "purchases", "iap_revenue_usd", "ad_impressions",
-                  "ad_clicks", "ad_revenue_usd", "likes", "shares", "comments", "ratings", "rating_stars_sum")
+from warehouse.metrics import COUNTERS
+
+# Counters of title_metrics_1m_parts, in column order: declared once, in warehouse/metrics.py.
+TITLE_COUNTERS = COUNTERS
 EPISODE_COUNTERS = ("starts", "completes", "exits", "paywalls_shown", "unlocks")
 SEGMENT_VALUES = ("viewer", "payer", "purchases", "iap_revenue_usd", "ad_revenue_usd")
 HEALTH_COUNTERS = ("events_in", "accepted", "duplicates", "rejected", "late", "max_event_lag_s")
