@@ -16,7 +16,7 @@ or the event attribute it sums, and how the rollups aggregate it. Everything els
 
 Adding a metric: append a `Metric` below (it must be last: columns are added after the previous
 one), run `python -m warehouse new-metric NAME`, `python -m warehouse.dictionary`, and update the
-schema snapshot (`UPDATE_SNAPSHOTS=1 pytest tests/warehouse/test_schema_snapshot.py`).
+schema snapshot (`UPDATE_SNAPSHOTS=1 pytest tests/warehouse/test_schema.py`).
 """
 from __future__ import annotations
 
