@@ -14,7 +14,9 @@ import time
 from datetime import datetime
 
 from bench.load import preload
-from bench.stack import Namespace
+from bench.peer import read_metrics
+from bench.stack import Namespace, cpu_seconds
+from infra import services
 from infra.process import ServiceError
 from infra.settings import Settings
 from warehouse.client import connect
@@ -36,6 +38,15 @@ def events_in(client) -> int:
     return client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] or 0
 
 
+def cpu_figures(total: int, first_done: int, first: tuple, end: tuple, clickhouse_before: float) -> dict:
+    worker, clickhouse = end[0], end[1] - clickhouse_before
+    in_drain = (end[0] - first[0]) + (end[1] - first[1])
+    return {"worker_s": round(worker, 2), "clickhouse_s": round(clickhouse, 2),
+            "msgs_per_cpu_s": round(total / (worker + clickhouse)) if worker + clickhouse else None,
+            "drain_worker_s": round(end[0] - first[0], 2), "drain_clickhouse_s": round(end[1] - first[1], 2),
+            "drain_msgs_per_cpu_s": round((total - first_done) / in_drain) if in_drain else None}
+
+
 def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.0) -> dict:
     total = len(messages)
     with Namespace(base, f"drain-{workers}", say) as ns:
@@ -43,8 +54,11 @@ def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.
         say(f"[drain-{workers}] pre-loaded {total:,} messages in {loaded['seconds']:.1f}s; "
             f"starting {workers} worker(s)")
         client = connect(ns.settings)
+        clickhouse = services.ClickHouse(base).pid()
+        clickhouse_before = cpu_seconds(clickhouse)
         started = time.monotonic()
         ns.start_workers(workers)
+        pids = [w.pid() for w in ns.workers]
         healthy = time.monotonic() - started
         first = None
         series = []                                   # (wall clock, monotonic, events in)
@@ -55,8 +69,10 @@ def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.
             series.append((time.time(), now, done))
             if first is None and done > 0:
                 first = (now, done)
+                cpu_first = (sum(map(cpu_seconds, pids)), cpu_seconds(clickhouse))
                 say(f"[drain-{workers}] first rows visible {now - started:.1f}s after the start ({done:,} events)")
             if done >= total:
+                cpu_end = (sum(map(cpu_seconds, pids)), cpu_seconds(clickhouse))
                 break
             if now - started > timeout:
                 raise ServiceError(f"drain with {workers} worker(s): {done:,} of {total:,} after {timeout:.0f}s")
@@ -82,15 +98,15 @@ def run(base: Settings, messages, workers: int, say=print, timeout: float = 900.
             "total_s": round(now - started, 2),
             "end_to_end_msgs_per_s": round(total / (now - started)),
             "events_in": done,
+            # CPU seconds (utime+stime, /proc/<pid>/stat) of the worker process(es) and clickhouse-server:
+            # whole = worker start → all visible (the workers' start-up included); drain = the drain window
+            "cpu": cpu_figures(total, first_done, cpu_first, cpu_end, clickhouse_before),
         }
         health = client.execute("SELECT sum(accepted), sum(duplicates), sum(rejected), sum(late) "
                                 "FROM pipeline_health_1m")[0]
         result.update(dict(zip(("accepted", "duplicates", "rejected", "late"), health)))
-        if workers == 1:
-            result["_episode_starts"] = {  # for the peer's comparison; not written to the JSON
-                (title, minute): n for title, minute, n in client.execute(
-                    "SELECT title_id, toUInt32(window_start), episode_starts FROM title_metrics_1m "
-                    "WHERE episode_starts > 0")}
+        if workers == 1:   # for the peer's comparison; not written to the JSON
+            result["_metrics"] = read_metrics(client)
         client.disconnect()
         if result["msgs_per_s"] is None:
             raise ServiceError(f"drain with {workers} worker(s): all {total:,} events became visible at once "

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from aiokafka import AIOKafkaProducer
 
 from infra.settings import Settings
-from simulator.world import Emission, World
+from simulator.world import Emission, Faults, World
 
 START = datetime(2026, 1, 5, tzinfo=timezone.utc)
 
@@ -35,9 +35,10 @@ class _FreshTopicRetries(logging.Filter):
 logging.getLogger("aiokafka.producer.sender").addFilter(_FreshTopicRetries())
 
 
-def simulate(count: int, seed: int = 99, users_per_day: float = 20_000.0) -> list[Emission]:
-    """The first `count` messages of a simulated world (no injected faults: every one valid)."""
-    world = World(seed=seed, start=START, users_per_day=users_per_day)
+def simulate(count: int, seed: int = 99, users_per_day: float = 20_000.0,
+             faults: Faults | None = None) -> list[Emission]:
+    """The first `count` messages of a simulated world (no injected faults unless given: every one valid)."""
+    world = World(seed=seed, start=START, users_per_day=users_per_day, faults=faults or Faults())
     return list(itertools.islice(world.stream(), count))
 
 

@@ -1,21 +1,30 @@
-"""The peer: ClickHouse 18.16's own Kafka engine doing the simplest of the worker's jobs.
+"""The peer: the ClickHouse-only design a user would weigh instead of the worker, computing the
+worker's `title_metrics_1m` (and `episode_metrics_1m`) with ClickHouse 18.16's Kafka engine.
 
-    <ns>.drama.viewing (or all input topics) ─► Kafka table (JSONEachRow) ─┬─► MV ─► SummingMergeTree
-                                                                            │   episode_start per (title_id, minute)
-                                                                            └─► MV ─► one row per insert: messages read
+    <ns>.drama.<topic> ─► peer_q_<topic>  Kafka(…, 'JSONEachRow'), one per input topic, only the
+                          │               fields that topic's counters need
+                          ├─► peer_title_<topic>_mv   ─► peer_title_metrics_1m   SummingMergeTree
+                          │     countIf / sumIf per counter,             ORDER BY (window_start, title_id);
+                          │     GROUP BY (minute, title_id): one          unique_viewers uniqExactIf state
+                          │     pre-aggregated row per insert
+                          ├─► peer_episode_<topic>_mv ─► peer_episode_metrics_1m SummingMergeTree (viewing, paywall)
+                          └─► peer_read_<topic>_mv    ─► peer_read: messages read per insert (for the bench)
 
-The same number `title_metrics_1m.episode_starts` gives. A new consumer group starts at the
-latest offset, so offset 0 is committed for the group on every partition first.
+The counters come from the worker's own rules (streams.batch.TITLE_RULES, HOOK_MS, the unlock
+methods), so the two compute the same thing. What the peer does not do: validate events,
+de-duplicate resent ones (the engine is at-least-once, and a resent event counts twice), or drop
+late ones; the "faults" stage shows what that costs.
 
-rows/s incl. flush = messages read ÷ (CREATE of the Kafka table → all rows counted).
+A new consumer group starts at the latest offset, so offset 0 is committed for each group first.
+18.16's engine now and then never starts reading a table: after STALLED_S with nothing read, that
+topic's table (and its views) is made again on a fresh group.
 
-rows/s excl. flush: the engine squashes everything one pass read into a single insert, written
-when the pass ends (its first empty 500 ms poll, or stream_flush_interval_ms = 7.5 s), and a pass
-that finds messages waiting still shows them only seconds later. So:
-- when the rows land in several inserts: the rows after the first ÷ (first rows visible → all counted);
-- when they land in one (the usual case here): messages ÷ (CREATE → all counted − the engine's
-  fixed latency), the fixed latency being CREATE → visible for a fresh table and group reading a
-  topic holding one message, measured in the same stage just before ("calibration").
+rows/s incl. flush = messages ÷ (CREATE of the first Kafka table → all rows counted).
+excl. = messages ÷ (that − the engine's fixed latency, CREATE → visible for a 1-message topic,
+measured in the same stage), or, when the rows land in several inserts, the rows after the first
+÷ (first rows visible → all counted).
+CPU: clickhouse-server's utime+stime (/proc/<pid>/stat) from before the first CREATE to all counted;
+events per CPU-second = messages ÷ that (the worker's figure counts its own CPU and ClickHouse's).
 """
 from __future__ import annotations
 
@@ -28,32 +37,213 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from bench.load import preload, producer
-from bench.stack import Namespace
+from bench.stack import Namespace, cpu_seconds
+from infra import services
 from infra.process import ServiceError
 from infra.settings import Settings
-from infra.topics import admin
-from schemas.topics import INPUT_TOPICS, SIGNALS, VIEWING
+from schemas.events import EVENT_TYPES
+from schemas.topics import INPUT_TOPICS, SIGNALS
+from streams.batch import HOOK_MS, TITLE_RULES
 from warehouse.client import connect
+from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
 
 POLL_S = 0.05
-STALLED_S, RESTARTS = 60.0, 2     # an engine table that has read nothing after this long is made again
-MIN_EXCL_S = 0.5                # below this beyond the fixed latency, only a lower bound is given
-VARIANTS = {"viewing": (VIEWING,), "all_topics": INPUT_TOPICS}
-CALIBRATION_TOPIC = SIGNALS     # empty in a bench namespace: the one calibration message goes there
+STALLED_S, RESTARTS = 60.0, 2     # a topic's engine table that has read nothing after this long is made again
+MIN_EXCL_S = 0.5                  # below this beyond the fixed latency, only a lower bound is given
+CALIBRATION_TOPIC = SIGNALS       # empty in a bench namespace: the one calibration message goes there
+FLOATS = frozenset(("ad_spend_usd", "watch_seconds", "iap_revenue_usd", "ad_revenue_usd"))
+UNLOCK_METHODS = ("coins", "subscription", "rewarded_ad")
+EPISODE_RULES = {"episode_start": "starts", "episode_complete": "completes", "episode_exit": "exits",
+                 "paywall_shown": "paywalls_shown", "episode_unlocked": "unlocks"}
+TOPIC_OF = {name: cls.TOPIC for name, cls in EVENT_TYPES.items()}
+REL_TOLERANCE = 1e-9              # float sums: ClickHouse and Python add in different orders
 
 
-def expected_starts(messages, topics) -> dict:
-    """episode_start per (title_id, minute as Unix seconds), from the messages themselves."""
-    counts: dict = {}
+# --- what each topic's views compute, from the worker's rules ------------------------------------
+def title_terms(topic: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(JSON fields the topic's Kafka table reads → type, counter → the terms it sums) for `topic`."""
+    fields: dict[str, str] = {}
+    terms: dict[str, list[str]] = {}
+    for etype, (count, sums) in TITLE_RULES.items():
+        if TOPIC_OF[etype] != topic:
+            continue
+        if count is not None:
+            terms.setdefault(count, []).append(f"countIf(event_type = '{etype}')")
+        for counter, attribute in sums:
+            fields[attribute] = "Float64" if counter in FLOATS else "UInt64"
+            terms.setdefault(counter, []).append(f"sumIf({attribute}, event_type = '{etype}')")
+        if etype == "teaser_view":
+            fields["watch_ms"] = "UInt64"
+            terms.setdefault("hook_views", []).append(
+                f"countIf(event_type = 'teaser_view' AND watch_ms >= {HOOK_MS})")
+        elif etype == "episode_unlocked":
+            fields["method"] = "String"
+            for method in UNLOCK_METHODS:
+                terms.setdefault(f"unlocks_{method}", []).append(
+                    f"countIf(event_type = 'episode_unlocked' AND method = '{method}')")
+        elif etype == "episode_start":
+            fields["user_id"] = "String"
+    return fields, terms
+
+
+def episode_types(topic: str) -> list[str]:
+    return [etype for etype in EPISODE_RULES if TOPIC_OF[etype] == topic]
+
+
+def short(topic: str) -> str:
+    return topic.rsplit(".", 1)[-1]
+
+
+MINUTE = "toStartOfMinute(parseDateTimeBestEffort(event_time))"
+
+
+def ddl(s: Settings, group_of: dict[str, str], topic_names: dict[str, str]) -> tuple[list[str], dict[str, list[str]]]:
+    """(the target tables' DDL, per contract topic: its Kafka table's and views' DDL in order)."""
+    counters = ", ".join(f"{c} {'Float64' if c in FLOATS else 'UInt64'}" for c in TITLE_COUNTERS)
+    targets = [
+        f"CREATE TABLE peer_title_metrics_1m (window_start DateTime, title_id String, {counters}, "
+        f"unique_viewers AggregateFunction(uniqExactIf, String, UInt8)) ENGINE = SummingMergeTree() "
+        f"PARTITION BY toYYYYMMDD(window_start) ORDER BY (window_start, title_id)",
+        f"CREATE TABLE peer_episode_metrics_1m (window_start DateTime, title_id String, episode UInt32, "
+        f"{', '.join(f'{c} UInt64' for c in EPISODE_COUNTERS)}) ENGINE = SummingMergeTree() "
+        f"PARTITION BY toYYYYMMDD(window_start) ORDER BY (window_start, title_id, episode)",
+        "CREATE TABLE peer_read (topic String, at DateTime, messages UInt64) ENGINE = MergeTree() ORDER BY at",
+    ]
+    per_topic: dict[str, list[str]] = {}
+    for topic in group_of:
+        name = short(topic)
+        fields, terms = title_terms(topic)
+        episodes = episode_types(topic)
+        if episodes:
+            fields["episode"] = "UInt32"
+        columns = ", ".join(["event_type String", "event_time String", "title_id String"]
+                            + [f"{f} {t}" for f, t in fields.items()])
+        queue = f"peer_q_{name}"
+        statements = [
+            f"CREATE TABLE {queue} ({columns}) ENGINE = Kafka('{s.kafka_bootstrap}', '{topic_names[topic]}', "
+            f"'{group_of[topic]}', 'JSONEachRow')",
+            f"CREATE MATERIALIZED VIEW peer_read_{name}_mv TO peer_read AS "
+            f"SELECT '{topic}' AS topic, now() AS at, count() AS messages FROM {queue}",
+        ]
+        if terms:
+            # 18.16 wants every column of the view's target (no defaults): the topic's other counters are 0
+            selected = [f"{' + '.join(terms[c])} AS {c}" if c in terms else
+                        f"{'toFloat64' if c in FLOATS else 'toUInt64'}(0) AS {c}" for c in TITLE_COUNTERS]
+            selected.append("uniqExactIfState(user_id, event_type = 'episode_start') AS unique_viewers"
+                            if "user_id" in fields else "uniqExactIfState(title_id, 0) AS unique_viewers")
+            wanted = ", ".join(f"'{e}'" for e, _ in TITLE_RULES.items() if TOPIC_OF[e] == topic)
+            statements.append(
+                f"CREATE MATERIALIZED VIEW peer_title_{name}_mv TO peer_title_metrics_1m AS "
+                f"SELECT {MINUTE} AS window_start, title_id, {', '.join(selected)} FROM {queue} "
+                f"WHERE event_type IN ({wanted}) GROUP BY window_start, title_id")
+        if episodes:
+            counted = {EPISODE_RULES[e]: e for e in episodes}
+            selected = [f"countIf(event_type = '{counted[c]}') AS {c}" if c in counted else f"toUInt64(0) AS {c}"
+                        for c in EPISODE_COUNTERS]
+            wanted = ", ".join(f"'{e}'" for e in episodes)
+            statements.append(
+                f"CREATE MATERIALIZED VIEW peer_episode_{name}_mv TO peer_episode_metrics_1m AS "
+                f"SELECT {MINUTE} AS window_start, title_id, episode, {', '.join(selected)} FROM {queue} "
+                f"WHERE event_type IN ({wanted}) GROUP BY window_start, title_id, episode")
+        per_topic[topic] = statements
+    return targets, per_topic
+
+
+def drop_topic(client, topic: str) -> None:
+    name = short(topic)
+    for table in (f"peer_title_{name}_mv", f"peer_episode_{name}_mv", f"peer_read_{name}_mv", f"peer_q_{name}"):
+        client.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# --- the exact figures, from the messages ------------------------------------------------------
+def minute_of(event: dict) -> int:
+    at = datetime.fromisoformat(event["event_time"].replace("Z", "+00:00")).timestamp()
+    return int(at // 60 * 60)
+
+
+def expected_metrics(messages) -> tuple[dict, dict]:
+    """title_metrics_1m and episode_metrics_1m as the messages say, each event once (by event_id),
+    late ones included: {(minute, title_id): {counter: value, …, "unique_viewers": n}}, {(minute,
+    title_id, episode): {counter: n}}."""
+    titles: dict = {}
+    viewers: dict = {}
+    episodes: dict = {}
+    seen: set = set()
     for m in messages:
-        if m.event_type == "episode_start" and m.topic in topics:
-            event = orjson.loads(m.value)
-            at = datetime.fromisoformat(event["event_time"].replace("Z", "+00:00")).timestamp()
-            key = (event["title_id"], int(at // 60 * 60))
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+        if m.event_type not in TITLE_RULES or m.topic not in INPUT_TOPICS:
+            continue
+        event = orjson.loads(m.value)
+        if event["event_id"] in seen:
+            continue
+        seen.add(event["event_id"])
+        etype = event["event_type"]
+        key = (minute_of(event), event["title_id"])
+        row = titles.setdefault(key, dict.fromkeys(TITLE_COUNTERS, 0))
+        count, sums = TITLE_RULES[etype]
+        if count is not None:
+            row[count] += 1
+        for counter, attribute in sums:
+            row[counter] += event[attribute]
+        if etype == "teaser_view":
+            row["hook_views"] += event["watch_ms"] >= HOOK_MS
+        elif etype == "episode_unlocked":
+            row[f"unlocks_{event['method']}"] += 1
+        elif etype == "episode_start":
+            viewers.setdefault(key, set()).add(event["user_id"])
+        if etype in EPISODE_RULES:
+            erow = episodes.setdefault(key + (event["episode"],), dict.fromkeys(EPISODE_COUNTERS, 0))
+            erow[EPISODE_RULES[etype]] += 1
+    for key, row in titles.items():
+        row["unique_viewers"] = len(viewers.get(key, ()))
+    return titles, episodes
 
 
+TITLE_SELECT = (f"SELECT toUInt32(window_start), title_id, {', '.join(TITLE_COUNTERS)}, unique_viewers "
+                f"FROM title_metrics_1m")
+EPISODE_SELECT = (f"SELECT toUInt32(window_start), title_id, episode, {', '.join(EPISODE_COUNTERS)} "
+                  f"FROM episode_metrics_1m")
+
+
+def read_metrics(client, title_sql: str = TITLE_SELECT, episode_sql: str = EPISODE_SELECT) -> tuple[dict, dict]:
+    """The same two dicts from ClickHouse (the worker's views by default)."""
+    names = (*TITLE_COUNTERS, "unique_viewers")
+    titles = {(row[0], row[1]): dict(zip(names, row[2:])) for row in client.execute(title_sql)}
+    episodes = {(row[0], row[1], row[2]): dict(zip(EPISODE_COUNTERS, row[3:])) for row in client.execute(episode_sql)}
+    return titles, episodes
+
+
+PEER_TITLE_SELECT = (f"SELECT toUInt32(window_start), title_id, "
+                     f"{', '.join(f'sum({c})' for c in TITLE_COUNTERS)}, uniqExactIfMerge(unique_viewers) "
+                     f"FROM peer_title_metrics_1m GROUP BY window_start, title_id")
+PEER_EPISODE_SELECT = (f"SELECT toUInt32(window_start), title_id, episode, "
+                       f"{', '.join(f'sum({c})' for c in EPISODE_COUNTERS)} "
+                       f"FROM peer_episode_metrics_1m GROUP BY window_start, title_id, episode")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(a - b) <= REL_TOLERANCE * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def compare(got: dict, want: dict) -> dict:
+    """Row by row (rows whose every value is 0 ignored): equal?, how many keys and cells differ,
+    and each column's total in both."""
+    got = {k: v for k, v in got.items() if any(v.values())}
+    want = {k: v for k, v in want.items() if any(v.values())}
+    columns = list(next(iter(want.values()), None) or next(iter(got.values()), None) or {})
+    cells = sum(1 for k in got.keys() & want.keys() for c in columns if not _same(got[k][c], want[k][c]))
+    totals = {c: [sum(r[c] for r in got.values()), sum(r[c] for r in want.values())] for c in columns}
+    for pair in totals.values():
+        if isinstance(pair[0], float) or isinstance(pair[1], float):
+            pair[:] = [round(pair[0], 6), round(pair[1], 6)]
+    over = {c: pair for c, pair in totals.items() if not _same(*pair)}
+    return {"equal": not cells and got.keys() == want.keys(), "rows": len(got), "expected_rows": len(want),
+            "missing_rows": len(want.keys() - got.keys()), "extra_rows": len(got.keys() - want.keys()),
+            "differing_cells": cells, "differing_totals": over}
+
+
+# --- one pass of the engine ----------------------------------------------------------------------
 def commit_zero(settings: Settings, group: str, topics: list[str]) -> None:
     """Offset 0 for the group on every partition (a new group would start at the latest offset)."""
     partitions = [TopicPartition(t, p) for t in topics for p in range(settings.topic_partitions)]
@@ -65,11 +255,6 @@ def commit_zero(settings: Settings, group: str, topics: list[str]) -> None:
         consumer.close()
 
 
-def group_stable(kafka, group: str) -> bool:
-    described = kafka.describe_groups([group]).get(group) or {}
-    return described.get("group_state") == "Stable" and bool(described.get("members"))
-
-
 async def _send_one(settings: Settings, topic: str, value: bytes) -> None:
     out = producer(settings, linger_ms=0)
     await out.start()
@@ -79,76 +264,131 @@ async def _send_one(settings: Settings, topic: str, value: bytes) -> None:
         await out.stop()
 
 
-def engine_pass(ns: Namespace, label: str, topics: list[str], expected_rows: int, expected_starts_total: int,
-                timeout: float) -> dict:
-    """Kafka table + the two MVs on `topics` for a fresh group from offset 0; wait until the engine
-    has read `expected_rows` messages and both views show them (each MV gets the block in turn).
-    Returns the timings and the counted episode starts."""
+def engine_pass(ns: Namespace, label: str, expected: dict[str, int], done_when, timeout: float,
+                on_progress=None) -> dict:
+    """The peer's tables and views on the topics of `expected` (contract topic → messages on it),
+    each topic on a fresh group from offset 0; waits until every topic's messages are read and
+    done_when(client) holds (every view has had its block). Returns timings, CPU and the client."""
     s = ns.settings
-    group = f"{ns.namespace}-peer-{label}"
-    queue, starts, read = f"peer_{label}_queue", f"peer_{label}_starts", f"peer_{label}_read"
     client = connect(s)
+    clickhouse = services.ClickHouse(ns.base).pid()
+    topics = list(expected)
+    attempt = dict.fromkeys(topics, 0)
 
-    def drop_peer_tables():
-        for table in (f"{read}_mv", f"{starts}_mv", queue, starts, read):
+    def group(topic: str) -> str:
+        return f"{ns.namespace}-peer-{label}-{short(topic)}" + (f"-r{attempt[topic]}" if attempt[topic] else "")
+
+    def drop_all():
+        for topic in topics:
+            drop_topic(client, topic)
+        for table in ("peer_title_metrics_1m", "peer_episode_metrics_1m", "peer_read"):
             client.execute(f"DROP TABLE IF EXISTS {table}")
 
-    ns.cleanups.append(drop_peer_tables)
-    kafka = admin(s)
+    ns.cleanups.append(drop_all)
+    names = {t: s.topic(t) for t in topics}
 
-    def start_engine() -> float:
-        commit_zero(s, group, topics)
-        client.execute(f"CREATE TABLE {starts} (title_id String, minute DateTime, starts UInt64) "
-                       f"ENGINE = SummingMergeTree() ORDER BY (title_id, minute)")
-        client.execute(f"CREATE TABLE {read} (at DateTime, messages UInt64) ENGINE = MergeTree() ORDER BY at")
-        client.execute(f"CREATE TABLE {queue} (event_type String, title_id String, event_time String) "
-                       f"ENGINE = Kafka('{s.kafka_bootstrap}', '{','.join(topics)}', '{group}', 'JSONEachRow')")
-        client.execute(f"CREATE MATERIALIZED VIEW {starts}_mv TO {starts} AS "
-                       f"SELECT title_id, toStartOfMinute(parseDateTimeBestEffort(event_time)) AS minute, "
-                       f"count() AS starts FROM {queue} WHERE event_type = 'episode_start' GROUP BY title_id, minute")
-        client.execute(f"CREATE MATERIALIZED VIEW {read}_mv TO {read} AS "
-                       f"SELECT now() AS at, count() AS messages FROM {queue}")
-        return time.monotonic()
+    def start(only: list[str]) -> None:
+        targets, per_topic = ddl(s, {t: group(t) for t in only}, names)
+        for topic in only:
+            commit_zero(s, group(topic), [names[topic]])
+        if len(only) == len(topics):
+            for statement in targets:
+                client.execute(statement)
+        for topic in only:
+            for statement in per_topic[topic]:
+                client.execute(statement)
 
-    restarts = 0
-    try:
-        created = start_engine()
-        stable = None
-        steps: list[tuple[float, int]] = []       # (seconds after CREATE, messages read) at each change
-        while True:
+    cpu_before = cpu_seconds(clickhouse)
+    created = time.monotonic()
+    start(topics)
+    steps: list[tuple[float, int]] = []               # (seconds after CREATE, messages read) at each change
+    restarts = []
+    while True:
+        now = time.monotonic()
+        read = dict(client.execute("SELECT topic, sum(messages) FROM peer_read GROUP BY topic"))
+        done = sum(read.values())
+        if done and (not steps or steps[-1][1] != done):
+            steps.append((round(now - created, 3), done))
+            if on_progress:
+                on_progress(now - created, done)
+        if all(read.get(t, 0) >= n for t, n in expected.items()) and done_when(client):
             now = time.monotonic()
-            if stable is None and group_stable(kafka, group):
-                stable = now - created
-            done = client.execute(f"SELECT sum(messages) FROM {read}")[0][0] or 0
-            if done and (not steps or steps[-1][1] != done):
-                steps.append((round(now - created, 3), done))
-            if done >= expected_rows and \
-                    (client.execute(f"SELECT sum(starts) FROM {starts}")[0][0] or 0) >= expected_starts_total:
-                now = time.monotonic()
-                break
-            if not done and now - created > STALLED_S and restarts < RESTARTS:
-                # 18.16's engine now and then never starts reading (0 messages, group joined): what a
-                # user would do is recreate the table; the figure is timed from the new one.
-                restarts += 1
-                drop_peer_tables()
-                group = f"{ns.namespace}-peer-{label}-r{restarts}"    # a fresh group: the old one may linger
-                created, stable, steps = start_engine(), None, []
-                continue
-            if now - created > timeout:
-                raise ServiceError(f"peer ({label}): {done:,} of {expected_rows:,} messages read after {timeout:.0f}s"
-                                   f" ({restarts} restart(s) of the engine's table)")
-            time.sleep(POLL_S)
-    finally:
-        kafka.close()
-    counted = {(title, minute): n for title, minute, n in client.execute(
-        f"SELECT title_id, toUInt32(minute), sum(starts) FROM {starts} GROUP BY title_id, minute")}
-    dropping = time.monotonic()
-    drop_peer_tables()
-    ns.cleanups.remove(drop_peer_tables)
+            break
+        stalled = [t for t in topics if expected[t] and not read.get(t) and attempt[t] < RESTARTS
+                   and now - created > STALLED_S * (attempt[t] + 1)]
+        for topic in stalled:
+            # 18.16's engine now and then never starts reading a table (group joined, 0 messages):
+            # what a user would do is make it again; this topic only, on a fresh group
+            drop_topic(client, topic)
+            attempt[topic] += 1
+            restarts.append((round(now - created, 1), topic))
+            start([topic])
+        if now - created > timeout:
+            raise ServiceError(f"peer ({label}): {done:,} of {sum(expected.values()):,} messages read after "
+                               f"{timeout:.0f}s (per topic {read}; restarts {restarts})")
+        time.sleep(POLL_S)
+    cpu = cpu_seconds(clickhouse) - cpu_before if clickhouse else None
+    return {"messages": sum(expected.values()), "seconds": round(now - created, 3), "flushes": steps,
+            "restarts": restarts, "clickhouse_cpu_s": round(cpu, 2) if cpu is not None else None,
+            "_client": client, "_drop": drop_all}
+
+
+def finish(ns: Namespace, p: dict) -> None:
+    client, drop = p.pop("_client"), p.pop("_drop")
+    drop()
+    ns.cleanups.remove(drop)
     client.disconnect()
-    return {"topics": topics, "group": group, "messages": expected_rows, "seconds": round(now - created, 3),
-            "group_stable_s": round(stable, 3) if stable is not None else None, "flushes": steps,
-            "drop_s": round(time.monotonic() - dropping, 2), "restarts": restarts, "_counted": counted}
+
+
+def counted_total(client) -> int:
+    """Every count-type counter of the peer's title table, summed (what the messages must reach)."""
+    plain = [c for c in TITLE_COUNTERS if c not in FLOATS]
+    return client.execute(f"SELECT {' + '.join(f'sum({c})' for c in plain)} FROM peer_title_metrics_1m")[0][0] or 0
+
+
+def expected_total(titles: dict) -> int:
+    return sum(v for row in titles.values() for c, v in row.items() if c not in FLOATS and c != "unique_viewers")
+
+
+def measure(ns: Namespace, label: str, messages, exact: tuple[dict, dict], worker: tuple[dict, dict] | None,
+            calibration_s: float | None, say, timeout: float) -> dict:
+    expected = {t: sum(1 for m in messages if m.topic == t) for t in INPUT_TOPICS}
+    floor = expected_total(exact[0])
+    p = engine_pass(ns, label, expected, lambda client: counted_total(client) >= floor, timeout)
+    try:
+        time.sleep(0.5)   # a view still writing the last block of a topic (the check read another's)
+        titles, episodes = read_metrics(p["_client"], PEER_TITLE_SELECT, PEER_EPISODE_SELECT)
+    finally:
+        finish(ns, p)
+    total = p["messages"]
+    total_s = p["seconds"]
+    first_s, first_rows = p["flushes"][0]
+    if first_rows < total:
+        excl_rows, excl_s, short_text = total - first_rows, total_s - first_s, "rows after the first insert ÷ " \
+                                                                                 "(first rows → all)"
+    elif calibration_s is not None:
+        excl_rows, excl_s = total, total_s - calibration_s
+        short_text = f"msgs ÷ ({total_s:.2f}s − {calibration_s:.2f}s fixed latency)"
+    else:
+        excl_rows, excl_s, short_text = total, 0.0, "not measurable"
+    cpu = p["clickhouse_cpu_s"]
+    result = {
+        **p, "topics": list(INPUT_TOPICS), "seconds_incl_flush": total_s,
+        "rows_per_s_incl_flush": round(total / total_s),
+        "rows_per_s_excl_flush": round(excl_rows / excl_s) if excl_s >= MIN_EXCL_S else None,
+        "rows_per_s_excl_flush_at_least": None if excl_s >= MIN_EXCL_S else round(excl_rows / MIN_EXCL_S),
+        "excl_short": short_text, "calibration_s": calibration_s,
+        "msgs_per_cpu_s": round(total / cpu) if cpu else None,
+        "title_vs_messages": compare(titles, exact[0]), "episode_vs_messages": compare(episodes, exact[1]),
+        "title_vs_worker": compare(titles, worker[0]) if worker else None,
+        "episode_vs_worker": compare(episodes, worker[1]) if worker else None,
+    }
+    say(f"[peer {label}] {total:,} messages in {total_s:.2f}s: {result['rows_per_s_incl_flush']:,} rows/s incl. "
+        f"flush, {excl_text(result)} excl.; ClickHouse CPU {cpu}s ({result['msgs_per_cpu_s']} msgs/CPU-s); "
+        f"title_metrics = messages: {result['title_vs_messages']['equal']}, = worker: "
+        f"{(result['title_vs_worker'] or {}).get('equal')}; episodes = messages: "
+        f"{result['episode_vs_messages']['equal']}")
+    return result
 
 
 def excl_text(result: dict) -> str:
@@ -159,64 +399,41 @@ def excl_text(result: dict) -> str:
     return "—"
 
 
-def measure(ns: Namespace, label: str, messages, worker_starts: dict | None, calibration_s: float | None,
-            say, timeout: float) -> dict:
-    contract = VARIANTS[label]
-    expected_rows = sum(1 for m in messages if m.topic in contract)
-    expected = expected_starts(messages, contract)
-    p = engine_pass(ns, label, [ns.settings.topic(name) for name in contract], expected_rows,
-                    sum(expected.values()), timeout)
-    counted = p.pop("_counted")
-    total_s = p["seconds"]
-    first_s, first_rows = p["flushes"][0]
-    if first_rows < expected_rows:
-        excl_rows, excl_s = expected_rows - first_rows, total_s - first_s
-        method = "several inserts: the rows after the first ÷ (first rows visible → all counted)"
-        short = f"rows after the first insert ÷ {excl_s:.2f}s (first rows → all)"
-    elif calibration_s is not None:
-        excl_rows, excl_s = expected_rows, total_s - calibration_s
-        method = (f"one insert: messages ÷ (CREATE → all counted {total_s:.2f}s − the engine's fixed latency "
-                  f"{calibration_s:.2f}s, from a 1-message topic)")
-        short = f"msgs ÷ ({total_s:.2f}s − {calibration_s:.2f}s fixed latency)"
-    else:
-        excl_rows, excl_s, method = expected_rows, 0.0, "one insert and no calibration: not measurable"
-        short = "not measurable"
-    if excl_s < MIN_EXCL_S and calibration_s is not None:
-        short = f"read within {MIN_EXCL_S}s of the {calibration_s:.2f}s fixed latency: lower bound msgs ÷ {MIN_EXCL_S}s"
-    result = {
-        **p, "topics": list(contract),
-        "episode_starts": sum(counted.values()), "expected_episode_starts": sum(expected.values()),
-        "matches_messages": counted == expected,
-        "matches_worker": (counted == worker_starts) if worker_starts is not None else None,
-        "seconds_incl_flush": total_s, "rows_per_s_incl_flush": round(expected_rows / total_s),
-        "first_visible_s": first_s, "calibration_s": calibration_s,
-        "seconds_excl_flush": round(excl_s, 3),
-        "rows_per_s_excl_flush": round(excl_rows / excl_s) if excl_s >= MIN_EXCL_S else None,
-        "rows_per_s_excl_flush_at_least": None if excl_s >= MIN_EXCL_S else round(excl_rows / MIN_EXCL_S),
-        "excl_method": method if excl_s >= MIN_EXCL_S else
-        method + f": under {MIN_EXCL_S} s, within the latency's jitter, so only a lower bound (rows ÷ {MIN_EXCL_S} s)",
-        "excl_short": short,
-    }
-    say(f"[peer {label}] {expected_rows:,} messages in {total_s:.2f}s: "
-        f"{result['rows_per_s_incl_flush']:,} rows/s incl. flush, {excl_text(result)} excl.; "
-        f"episode_starts match the messages: "
-        f"{result['matches_messages']}, the worker's title_metrics_1m: {result['matches_worker']}")
-    return result
+def calibrate(ns: Namespace, timeout: float) -> float:
+    """CREATE → visible for a fresh Kafka table and group on a topic holding one message."""
+    topic = ns.settings.topic(CALIBRATION_TOPIC)
+    asyncio.run(_send_one(ns.settings, topic, orjson.dumps(
+        {"event_type": "calibration", "title_id": "", "event_time": "2026-01-05T00:00:00Z"})))
+    p = engine_pass(ns, "calibration", {CALIBRATION_TOPIC: 1}, lambda client: True, timeout)
+    finish(ns, p)
+    return p["seconds"]
 
 
-def run(base: Settings, messages, worker_starts: dict | None, variants=("viewing", "all_topics"), say=print,
-        timeout: float = 300.0) -> dict:
+def run(base: Settings, messages, worker: tuple[dict, dict] | None, say=print, timeout: float = 300.0) -> dict:
+    """The peer on `messages`, compared with the messages' exact figures and the worker's (title_metrics_1m,
+    episode_metrics_1m of the 1-worker drain)."""
+    exact = expected_metrics(messages)
     with Namespace(base, "peer", say) as ns:
         loaded = preload(ns.settings, messages)
         say(f"[peer] pre-loaded {len(messages):,} messages in {loaded['seconds']:.1f}s")
-        topic = ns.settings.topic(CALIBRATION_TOPIC)
-        asyncio.run(_send_one(ns.settings, topic, orjson.dumps(
-            {"event_type": "calibration", "title_id": "", "event_time": "2026-01-05T00:00:00Z"})))
-        calibration = engine_pass(ns, "calibration", [topic], 1, 0, timeout)
-        calibration.pop("_counted")
-        say(f"[peer] the engine's fixed latency (CREATE → a 1-message topic's row visible): "
-            f"{calibration['seconds']:.2f}s")
-        results = {"namespace": ns.namespace, "preload": loaded, "calibration": calibration}
-        for label in variants:
-            results[label] = measure(ns, label, messages, worker_starts, calibration["seconds"], say, timeout)
-        return results
+        calibration = calibrate(ns, timeout)
+        say(f"[peer] the engine's fixed latency (CREATE → a 1-message topic's row visible): {calibration:.2f}s")
+        result = measure(ns, "title_metrics", messages, exact, worker, calibration, say, timeout)
+        return {**result, "namespace": ns.namespace, "preload": loaded}
+
+
+def run_faults(base: Settings, messages, say=print, timeout: float = 300.0) -> dict:
+    """The peer on messages with the simulator's injected faults (resent events, out-of-order ones),
+    compared with their exact figures (each event once)."""
+    exact = expected_metrics(messages)
+    ids = {orjson.loads(m.value)["event_id"] for m in messages}
+    with Namespace(base, "peer-faults", say) as ns:
+        loaded = preload(ns.settings, messages)
+        say(f"[faults] pre-loaded {len(messages):,} messages ({len(messages) - len(ids):,} resent) "
+            f"in {loaded['seconds']:.1f}s")
+        result = measure(ns, "faults", messages, exact, None, None, say, timeout)
+        vs = result["title_vs_messages"]
+        say(f"[faults] peer's title_metrics = exact: {vs['equal']}; totals that differ (peer, exact): "
+            f"{vs['differing_totals']}")
+        return {**result, "namespace": ns.namespace, "preload": loaded, "distinct_events": len(ids),
+                "resent": len(messages) - len(ids)}

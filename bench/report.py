@@ -125,19 +125,36 @@ def table(results: dict) -> str:
         elif drains.get("ratio_2_vs_1"):
             detail += (f"; 2-vs-1 per round: {', '.join(f'{r:.2f}×' for r in d.get('ratios', []))} "
                        f"(median {drains['ratio_2_vs_1']:.2f}×)")
+        cpu = d.get("cpu") or {}
+        if cpu:
+            detail += (f"; CPU worker {cpu['worker_s']}s + ClickHouse {cpu['clickhouse_s']}s = "
+                       f"{num(cpu['msgs_per_cpu_s'])} msgs/CPU-s (drain window only: "
+                       f"{num(cpu['drain_msgs_per_cpu_s'])})")
         rows.append((name, f"{num(d['msgs_per_s'])} msg/s", detail))
-    peer = results.get("peer") or {}
-    for label, what in (("viewing", "drama.viewing"), ("all_topics", "all 7 input topics")):
-        p = peer.get(label)
-        if not p:
-            if "peer" in errors:
-                rows.append((f"peer: ClickHouse Kafka engine, {what}", "failed", errors["peer"]))
-            continue
-        rows.append((f"peer: ClickHouse Kafka engine → MV → SummingMergeTree, {what} ({p['messages']:,} msgs)",
+    p = results.get("peer")
+    if p:
+        one = (drains.get("1") or {}).get("cpu") or {}
+        rows.append((f"peer: Kafka engine table per input topic → MVs → SummingMergeTree, title_metrics_1m + "
+                     f"episode_metrics_1m ({p['messages']:,} msgs)",
                      f"{num(p['rows_per_s_incl_flush'])} rows/s incl. flush; {excl_text(p)} excl.",
-                     f"CREATE → all counted {p['seconds_incl_flush']:.2f}s, {len(p['flushes'])} insert(s); "
-                     f"excl.: {p['excl_short']}; episode_starts {p['episode_starts']:,}: = messages "
-                     f"{p['matches_messages']}, = worker's title_metrics_1m {p['matches_worker']}"))
+                     f"CREATE → all counted {p['seconds_incl_flush']:.2f}s, {len(p['flushes'])} insert(s); excl.: "
+                     f"{p['excl_short']}; ClickHouse CPU {p['clickhouse_cpu_s']}s = {num(p['msgs_per_cpu_s'])} "
+                     f"msgs/CPU-s (1 worker: {num(one.get('msgs_per_cpu_s'))} msgs/CPU-s, worker "
+                     f"{one.get('worker_s')}s + ClickHouse {one.get('clickhouse_s')}s); title_metrics = messages "
+                     f"{p['title_vs_messages']['equal']}, = worker's {(p['title_vs_worker'] or {}).get('equal')}; "
+                     f"episode_metrics = messages {p['episode_vs_messages']['equal']}, = worker's "
+                     f"{(p['episode_vs_worker'] or {}).get('equal')}"))
+    elif "peer" in errors:
+        rows.append(("peer: ClickHouse Kafka engine", "failed", errors["peer"]))
+    f = results.get("faults")
+    if f:
+        vs = f["title_vs_messages"]
+        rows.append((f"peer on faults: {f['resent']:,} of {f['messages']:,} msgs resent, some out of order",
+                     f"title_metrics exact: {vs['equal']}",
+                     f"{vs['differing_cells']:,} cells of {vs['expected_rows']:,} rows differ; totals (peer, exact): "
+                     + ", ".join(f"{c} {a:,} vs {b:,}" for c, (a, b) in list(vs["differing_totals"].items())[:6])))
+    elif "faults" in errors:
+        rows.append(("peer on faults", "failed", errors["faults"]))
     fresh = results.get("freshness") or {}
     if not fresh and "freshness" in errors:
         rows.append(("freshness", "failed", errors["freshness"]))

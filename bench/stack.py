@@ -5,6 +5,7 @@ removed. `leftovers()` checks that afterwards.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -23,6 +24,39 @@ from warehouse.migrate import migrate
 PREFIX = "bench"
 OURS = re.compile(rf"^{PREFIX}[0-9a-f]{{8}}$")   # the namespaces this harness makes, and only those
 CREATED: list[str] = []     # every namespace made in this process, for leftovers()
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (utime + stime, /proc/<pid>/stat) of a process and every descendant so far, with
+    the descendants already exited and reaped (cutime + cstime): a worker runs under
+    infra/supervise.py, its Faust process a child. 0.0 if the process is gone."""
+    if pid is None:
+        return 0.0
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields:
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    ticks, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = _stat(current)
+        if fields:
+            ticks += sum(int(x) for x in fields[11:15])
+            todo.extend(parents.get(current, ()))
+    return ticks / CLOCK_TICKS
 
 
 def free_port() -> int:

@@ -6,7 +6,10 @@ groups, database, Faust data directory):
 
 1. ceiling       bare aiokafka getmany + orjson.loads over the pre-loaded topics; the same + validation
 2. drain-1/-2    the topics pre-loaded, then 1 (and 2) workers: start-up and drain rate separately
-3. peer          ClickHouse 18.16's Kafka engine → MV → SummingMergeTree (episode_start per title-minute)
+3. peer          the ClickHouse-only design: a Kafka engine table per input topic → MVs → SummingMergeTree,
+                 computing title_metrics_1m and episode_metrics_1m (bench/peer.py); rate, CPU, exactness
+3b. faults       the peer on messages with the simulator's resent and out-of-order events, against the
+                 exact figures (the engine is at-least-once and does not de-duplicate)
 4. freshness     one worker under steady load at each rate; probes on every input topic every 250 ms;
                  the worker's RSS
 5. dedup         streams.dedup.measure_bytes_per_id (bytes of de-duplication memory per remembered id)
@@ -27,6 +30,7 @@ from bench import ceiling, drain, freshness, peer, report, stack
 from bench.load import by_topic, preload, simulate
 from infra import services
 from infra.settings import load
+from simulator.world import Faults
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,16 +59,20 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--retries", type=int, default=1,
                    help="runs more of a stage that failed while ClickHouse or Kafka restarted (default 1)")
     p.add_argument("--dedup-ids", type=int, help="ids for measure_bytes_per_id (default 1,000,000; smoke 100,000)")
-    p.add_argument("--peer-variants", default="viewing,all_topics",
-                   help="what the Kafka engine reads: viewing (drama.viewing), all_topics (the 7 input topics)")
+    p.add_argument("--fault-messages", type=int,
+                   help="messages for the faults stage (default 300,000; smoke 40,000)")
+    p.add_argument("--duplicates", type=float, default=0.05,
+                   help="share of events the simulator resends in the faults stage (default 0.05; "
+                        "as many more held back up to ten minutes)")
     p.add_argument("--results-dir", type=Path, default=RESULTS, help=f"where the JSON goes (default {RESULTS})")
     p.add_argument("--clean", action="store_true",
                    help="only remove what earlier runs left behind (namespaces bench<8 hex digits>), then exit")
     p.add_argument("--skip", default="",
-                   help="stages to leave out, comma-separated: ceiling,drain,peer,freshness,dedup")
+                   help="stages to leave out, comma-separated: ceiling,drain,peer,faults,freshness,dedup")
     args = p.parse_args(argv)
     args.messages = args.messages or (80_000 if args.smoke else 1_000_000)
     args.duration = args.duration or (3.0 if args.smoke else 25.0)
+    args.fault_messages = args.fault_messages or (40_000 if args.smoke else 300_000)
     args.dedup_ids = args.dedup_ids or (100_000 if args.smoke else 1_000_000)
     args.rates = [float(r) for r in (args.rates or ("2000" if args.smoke else "2000,5000,10000")).split(",") if r]
     args.half_max = not (args.no_half_max or args.smoke)
@@ -192,7 +200,8 @@ def main(argv=None) -> int:
         "messages": args.messages, "partitions": base.topic_partitions,
         "options": {"smoke": args.smoke, "users_per_day": args.users_per_day, "rates": args.rates,
                     "half_max": args.half_max, "duration_s": args.duration, "dedup_ids": args.dedup_ids,
-                    "peer_variants": args.peer_variants, "skip": sorted(args.skip), "repeat": args.repeat,
+                    "fault_messages": args.fault_messages, "duplicates": args.duplicates,
+                    "skip": sorted(args.skip), "repeat": args.repeat,
                     "retries": args.retries},
         "errors": {}, "load_average": {},
     }
@@ -270,9 +279,11 @@ def main(argv=None) -> int:
                     results["errors"]["ceiling-cleanup"] = "; ".join(problems)
         results["ceiling"], results["drain"] = combine_rounds(rounds, loaded, ceiling_ns.namespace)
         drains = results["drain"]
-        worker_starts = drains.get("1", {}).get("_episode_starts")
-        variants = tuple(v for v in args.peer_variants.split(",") if v)
-        results["peer"] = stage("peer", lambda: peer.run(base, messages, worker_starts, variants, say))
+        worker_metrics = drains.get("1", {}).get("_metrics")
+        results["peer"] = stage("peer", lambda: peer.run(base, messages, worker_metrics, say))
+        results["faults"] = stage("faults", lambda: peer.run_faults(base, simulate(
+            args.fault_messages, users_per_day=args.users_per_day,
+            faults=Faults(duplicates=args.duplicates, out_of_order=args.duplicates)), say))
 
         rates = [(rate_label(r), r) for r in args.rates]
         one_worker = drains.get("1", {}).get("msgs_per_s")
