@@ -89,6 +89,7 @@ def table(results: dict) -> str:
     ceiling = results.get("ceiling") or {}
     bare = ceiling.get("bare", {}).get("msgs_per_s")
     validated = ceiling.get("validated", {}).get("msgs_per_s")
+    large = ceiling.get("large", {}).get("msgs_per_s")
     n = results["messages"]
     goals = results.get("targets", {})
 
@@ -97,6 +98,11 @@ def table(results: dict) -> str:
         rows.append(("ceiling: bare aiokafka getmany (all partitions, no group) + orjson.loads",
                      f"{num(bare)} msg/s", f"{n:,} msgs in {ceiling['bare']['seconds']:.1f}s; median of "
                      f"{len(runs)} reads ({', '.join(num(r) for r in runs)})"))
+        if large:
+            runs = ceiling["large"].get("all_msgs_per_s", [])
+            rows.append(("ceiling, large fetches: the same getmany loop, 16 MiB a partition and 64 MiB a fetch",
+                         f"{num(large)} msg/s", f"{pct(large, bare)} of the default-fetch ceiling; median of "
+                         f"{len(runs)} reads ({', '.join(num(r) for r in runs)})"))
         short = ceiling["validated"]["validator"].split("(")[0].rsplit(".", 1)[-1] + "()"
         rows.append((f"ceiling with validation: same loop + {short}",
                      f"{num(validated)} msg/s" if validated else "failed",
@@ -114,7 +120,8 @@ def table(results: dict) -> str:
             rows.append((name, "failed", errors.get(f"drain-{workers}", "")))
             continue
         detail = (f"{pct(d['msgs_per_s'], bare)} of the ceiling, "
-                  f"{pct(d['msgs_per_s'], validated)} of ceiling+validation; "
+                  + (f"{pct(d['msgs_per_s'], large)} of the large-fetch ceiling, " if large else "")
+                  + f"{pct(d['msgs_per_s'], validated)} of ceiling+validation; "
                   f"start-up to first rows {d['startup_s']:.1f}s, drain {d['drain_s']:.1f}s")
         if workers == "1":
             goal = goals.get("drain_ge_50pct_ceiling", {})

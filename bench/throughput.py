@@ -4,7 +4,8 @@
 Stages, each on a fresh namespace removed afterwards (topics, Faust's own topics, consumer
 groups, database, Faust data directory):
 
-1. ceiling       bare aiokafka getmany + orjson.loads over the pre-loaded topics; the same + validation
+1. ceiling       bare aiokafka getmany + orjson.loads over the pre-loaded topics, with default and with
+                 large fetches; the same (default fetches) + validation
 2. drain-1/-2    the topics pre-loaded, then 1 (and 2) workers: start-up and drain rate separately
 3. peer          the ClickHouse-only design: a Kafka engine table per input topic → MVs → SummingMergeTree,
                  computing title_metrics_1m and episode_metrics_1m (bench/peer.py); rate, CPU, exactness
@@ -149,6 +150,9 @@ def combine_rounds(rounds: list[dict], loaded: dict | None, namespace: str) -> t
             {"msgs_per_s": None, "error": rounds[0]["ceiling"]["validated"].get("error")}
         ceiling_out = {"bare": ceiling.median_of(bare), "preload": loaded, "namespace": namespace,
                        "validated": {**checked, "validator": ceiling.validator_name()}}
+        large = [r["ceiling"]["large"] for r in rounds if r["ceiling"] and r["ceiling"].get("large")]
+        if large:
+            ceiling_out["large"] = {**ceiling.median_of(large), "fetch": ceiling.LARGE_FETCH}
     drains: dict = {"rounds": []}
     for r in rounds:
         c = r["ceiling"]["bare"]["msgs_per_s"] if r["ceiling"] else None

@@ -32,6 +32,7 @@ def test_smoke_run_reports_every_figure_and_leaves_nothing(stack, tmp_path):
     # 1. the ceilings
     n = r["messages"]
     assert r["ceiling"]["bare"]["messages"] == n and r["ceiling"]["bare"]["msgs_per_s"] > 0
+    assert r["ceiling"]["large"]["messages"] == n and r["ceiling"]["large"]["msgs_per_s"] > 0
     assert r["ceiling"]["validated"]["messages"] == n and r["ceiling"]["validated"]["msgs_per_s"] > 0
 
     # 2. worker drain, 1 and 2 workers: start-up apart from the drain rate, every event counted once
