@@ -17,7 +17,7 @@ from pathlib import Path
 from infra import services
 from infra.process import PidFile, ServiceError, pid_alive, tail
 from infra.settings import ROOT, Settings, load
-from infra.topics import admin, create_topics
+from infra.topics import admin, create_topics, list_groups
 from warehouse.client import connect
 from warehouse.migrate import migrate
 
@@ -217,7 +217,7 @@ class Namespace:
             deadline = time.monotonic() + timeout
             while True:
                 topics = [t for t in client.list_topics() if owned_topic(t, self.namespace)]
-                groups = [g["group_id"] for g in client.list_groups() if owned_group(g["group_id"], self.namespace)]
+                groups = [g["group_id"] for g in list_groups(client) if owned_group(g["group_id"], self.namespace)]
                 if not topics and not groups:
                     return
                 if time.monotonic() > deadline:
@@ -242,7 +242,7 @@ def leftovers(base: Settings, namespaces: list[str]) -> list[str]:
         client = admin(base)
         try:
             found += [f"topic {t}" for t in client.list_topics() if any(owned_topic(t, ns) for ns in namespaces)]
-            found += [f"group {g['group_id']}" for g in client.list_groups()
+            found += [f"group {g['group_id']}" for g in list_groups(client)
                       if any(owned_group(g["group_id"], ns) for ns in namespaces)]
         finally:
             client.close()
@@ -265,7 +265,7 @@ def stray(base: Settings) -> list[str]:
     client = admin(base)
     try:
         names = {t.split(".", 1)[0] for t in client.list_topics()}
-        names |= {g["group_id"].removeprefix("drama-loop-").split("-", 1)[0] for g in client.list_groups()}
+        names |= {g["group_id"].removeprefix("drama-loop-").split("-", 1)[0] for g in list_groups(client)}
     finally:
         client.close()
     names |= {db.removeprefix(f"{base.clickhouse_db_base}_")

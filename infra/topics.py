@@ -24,6 +24,20 @@ def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
             time.sleep(0.5)
 
 
+def list_groups(client: KafkaAdminClient, timeout: float = 60.0) -> list[dict]:
+    """The cluster's consumer groups. A broker just started answers COORDINATOR_LOAD_IN_PROGRESS
+    while it reads `__consumer_offsets` back; that and other retriable errors are asked again
+    until `timeout`, and only then raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return client.list_groups()
+        except KafkaError as error:
+            if not error.retriable or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def create_topics(settings: Settings) -> list[str]:
     """Create every contract topic in the settings' namespace; return their names."""
     names = [settings.topic(name) for name in ALL_TOPICS]

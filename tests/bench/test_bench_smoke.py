@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from infra.settings import ROOT, load
-from infra.topics import admin
+from infra.topics import admin, list_groups
 from schemas.topics import INPUT_TOPICS
 from warehouse.client import connect
 
@@ -76,7 +76,7 @@ def test_smoke_run_reports_every_figure_and_leaves_nothing(stack, tmp_path):
     kafka = admin(stack)
     try:
         topics = [t for t in kafka.list_topics() if any(ns in t for ns in namespaces)]
-        groups = [g["group_id"] for g in kafka.list_groups() if any(ns in g["group_id"] for ns in namespaces)]
+        groups = [g["group_id"] for g in list_groups(kafka) if any(ns in g["group_id"] for ns in namespaces)]
     finally:
         kafka.close()
     databases = [db for (db,) in connect(stack, "default").execute("SHOW DATABASES")
