@@ -38,7 +38,7 @@ def main(argv=None) -> dict:
         started = time.monotonic()
         client.execute(
             "INSERT INTO events_raw (event_id, event_type, event_time, event_time_us, app_id, user_id, title_id, "
-            "topic, partition, offset, payload) "
+            "topic, partition, offset, payload_packed) "
             "SELECT concat('evt-', toString(number), '-', toString(cityHash64(number) "
             "%% 1000000)), 'teaser_impression', toDateTime(%(start)s + intDiv(number, %(per)s)), 0, 'app', 'u', 't', "
             "%(topic)s, 0, number, '' FROM numbers(%(n)s)",

@@ -145,14 +145,13 @@ def fills(events: int, days: int) -> list[tuple[str, int, str]]:
     raw = f"""{_insert('events_raw')} event_id, event_type, toDateTime(at) AS event_time,
        toUInt32((100 + rand(4) % 900) * 1000) AS event_time_us, app_id, user_id, title_id,
        'drama.viewing' AS topic, toUInt32(n % 4) AS partition, n AS offset,
-       concat('{{"event_id":"', event_id, '","event_type":"', event_type, '","event_time":"',
-              replaceOne(toString(toDateTime(at)), ' ', 'T'), '.', toString(100 + rand(4) % 900),
-              'Z","schema_version":1,"app_id":"', app_id, '","user_id":"', user_id, '",',
+       concat('{{"event_id":\\0,"event_type":"', event_type, '","event_time":\\0,"schema_version":1,"app_id":"',
+              app_id, '","user_id":\\0,',
               if(event_type LIKE 'teaser%' OR event_type = 'install',
-                 concat('"cost_usd":0.0', toString(10 + rand(5) % 30), ',"title_id":"', title_id, '","channel":"',
+                 concat('"cost_usd":0.0', toString(10 + rand(5) % 30), ',"title_id":\\0,"channel":"',
                         channel, '","campaign_id":"', title_id, '-', channel, '"}}'),
                  concat('"episode":', toString(1 + rand(6) % 60), ',"session_id":"', user_id, '-s',
-                        toString(rand(7) % 20), '","title_id":"', title_id, '"}}'))) AS payload
+                        toString(rand(7) % 20), '","title_id":\\0}}'))) AS payload_packed
 FROM (SELECT number + {{offset}} AS n, concat('sim7-', toString(10000000000 + n)) AS event_id,
              multiIf({types}) AS event_type, toUInt32(now()) - {span} + toUInt32(n * {span} / {events}) AS at,
              if(rand(3) % 10 = 0, 'dramabox-like', 'reelshort-like') AS app_id, {_user(2)} AS user_id,

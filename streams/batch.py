@@ -30,6 +30,7 @@ from schemas.validate import MAX_MESSAGE_BYTES, Accepted, quote, utc_now, valida
 from streams.dedup import digests
 from streams.state import MINUTE_US, UNKNOWN_SEGMENT, PartitionMemory
 from warehouse.metrics import title_rules
+from warehouse.payload import pack
 from warehouse.tables import EPISODE_COUNTERS, TITLE_COUNTERS
 
 ALLOWED_LATENESS = timedelta(seconds=3600)
@@ -212,8 +213,8 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
 
 
 NO_WATERMARK = -(1 << 62)
-_OFFSET, _VALUE, _ID, _USER, _TITLE, _APP = (attrgetter(name) for name in ("offset", "value", "event_id", "user_id",
-                                                                           "title_id", "app_id"))
+_OFFSET, _VALUE, _ID, _USER, _TITLE, _APP, _TIME = (
+    attrgetter(name) for name in ("offset", "value", "event_id", "user_id", "title_id", "app_id", "event_time"))
 
 
 def _or_empty(column: list) -> list:
@@ -285,10 +286,11 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
         types = p.types[c:]
         n = len(events)
         seconds, fractions = np.divmod(np.array(micros, dtype=np.int64), 1_000_000)
+        ids, users, titles = list(map(_ID, events)), list(map(_USER, events)), list(map(_TITLE, events))
+        packed = list(map(pack, p.values[c:], ids, map(_TIME, events), users, titles))    # the bytes read, packed
         out = _extend(out, [
-            list(map(_ID, events)), types, seconds.tolist(), fractions.tolist(), list(map(_APP, events)),
-            _or_empty(list(map(_USER, events))), _or_empty(list(map(_TITLE, events))),
-            [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], p.values[c:]])  # payload: the bytes read
+            ids, types, seconds.tolist(), fractions.tolist(), list(map(_APP, events)),
+            _or_empty(users), _or_empty(titles), [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], packed])
     return out
 
 

@@ -2,7 +2,10 @@
 
     python -m warehouse.migrate        (also `make migrate`, and `make up`)
 
-Each file holds statements separated by `;` at the end of a line. The ledger
+Each file holds statements separated by `;` at the end of a line. `migrations/current/NNNN_*.sql`
+are applied after them, and only on a server with per-column codecs and LowCardinality (19.1 and
+later: docker-compose's current release, not Debian's 18.16): they give the same tables a smaller
+layout (warehouse/README.md, "Storage"), recorded in the ledger as `current/NNNN_name`. The ledger
 `schema_migrations` keeps each applied version with the sha256 of its file. Before applying
 anything, the ledger is checked: a version this code does not know (the database was migrated
 by a newer release) or an applied file whose text changed since is refused, with what to do.
@@ -22,7 +25,10 @@ from infra.settings import Settings, load
 from warehouse.client import connect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CURRENT = MIGRATIONS / "current"        # only where the server has per-column codecs
+CODECS_SINCE = (19, 1)
 LEDGER = "schema_migrations"
+PATTERN = "[0-9][0-9][0-9][0-9]_*.sql"
 
 
 class MigrationError(RuntimeError):
@@ -35,8 +41,18 @@ def statements(sql: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";\n") if part.strip().rstrip(";").strip()]
 
 
-def files() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))}
+def files(codecs: bool = False) -> dict[str, Path]:
+    """version → file, in the order they apply: the common ones, then (codecs) the current-only ones."""
+    found = {path.stem: path for path in sorted(MIGRATIONS.glob(PATTERN))}
+    if codecs:
+        found.update({f"{CURRENT.name}/{path.stem}": path for path in sorted(CURRENT.glob(PATTERN))})
+    return found
+
+
+def has_codecs(client) -> bool:
+    """Whether the server takes CODEC(...) and LowCardinality (19.1 and later)."""
+    (version,), = client.execute("SELECT version()")
+    return tuple(int(part) for part in version.split(".")[:2]) >= CODECS_SINCE
 
 
 def checksum(path: Path) -> str:
@@ -79,7 +95,7 @@ def migrate(settings: Settings) -> list[str]:
     """Create the database if needed, check the ledger and apply what is pending; return the versions applied."""
     connect(settings, "default").execute(f"CREATE DATABASE IF NOT EXISTS `{settings.clickhouse_db}`")
     client = connect(settings)
-    known = files()
+    known = files(codecs=has_codecs(client))
     applied = check(client, known)
     done = []
     for version, path in known.items():

@@ -35,7 +35,7 @@ def _table(name: str, *columns: str, high_water=None) -> Table:
 TABLES: dict[str, Table] = {t.name: t for t in (
     _table("events_rejected", *SOURCE, "reason", "detail", "raw", high_water=SOURCE),
     _table("events_raw", "event_id", "event_type", "event_time", "event_time_us", "app_id", "user_id", "title_id",
-           *SOURCE, "payload", high_water=SOURCE),
+           *SOURCE, "payload_packed", high_water=SOURCE),
     _table("title_events", "title_id", "event_type", "event_time", "event_ts", "trope", "genre", "origin",
            "adaptation", "parent_title_id", "signal_id", "episode", "production_cost_usd", "virtual_actors",
            "episodes_total", "free_episodes", *SOURCE, "title_name", "audience_scale", high_water=SOURCE),

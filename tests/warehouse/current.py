@@ -6,14 +6,15 @@ runs them: every statement as written (18.16 syntax runs unchanged on current re
 """
 from __future__ import annotations
 
-from warehouse.migrate import MIGRATIONS, statements
+from warehouse.migrate import files, statements
 
 
 def migrate(s, database: str) -> None:
-    """Create `database` and apply every migration to it, in order."""
+    """Create `database` and apply every migration to it, in order: the common ones, then those for
+    servers with codecs (migrations/current/), as `python -m warehouse.migrate` does on current releases."""
     s.query(f"CREATE DATABASE {database}")
     s.query(f"USE {database}")
-    for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+    for path in files(codecs=True).values():
         run(s, path.read_text())
 
 

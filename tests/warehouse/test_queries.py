@@ -48,7 +48,8 @@ def raw(client, events: list[dict]) -> None:
         rows.append({"event_id": f"e{n}", "event_type": e["event_type"], "event_time": e["at"], "event_time_us": 0,
                      "app_id": e.get("app_id", "app"), "user_id": e.get("user_id", ""),
                      "title_id": e.get("title_id", ""),
-                     "topic": "drama.viewing", "partition": 0, "offset": n, "payload": orjson.dumps(body).decode()})
+                     "topic": "drama.viewing", "partition": 0, "offset": n,
+                     "payload_packed": orjson.dumps(body).decode()})     # a whole text is a packed one too
     insert(client, "events_raw", rows)
 
 

@@ -56,7 +56,7 @@ CREATE TABLE active_users_1d_rollup
     `window_start` DateTime,
     `app_id` String,
     `parts_rows` AggregateFunction(count),
-    `users` AggregateFunction(uniqExactIf, String, UInt8)
+    `users` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -69,13 +69,13 @@ CREATE MATERIALIZED VIEW active_users_1d_rollup_mv TO active_users_1d_rollup
     `window_start` DateTime,
     `app_id` String,
     `parts_rows` AggregateFunction(count),
-    `users` AggregateFunction(uniqExactIf, String, UInt8)
+    `users` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfDay(event_time) AS window_start,
     app_id,
     countState() AS parts_rows,
-    uniqExactIfState(user_id, user_id != '') AS users
+    uniqExactIfState(sipHash64(user_id), user_id != '') AS users
 FROM events_raw
 GROUP BY
     window_start,
@@ -626,39 +626,40 @@ GROUP BY
 -- events_raw
 CREATE TABLE events_raw
 (
-    `event_id` String,
-    `event_type` String,
-    `event_time` DateTime,
-    `event_time_us` UInt32,
-    `app_id` String,
-    `user_id` String,
-    `title_id` String,
-    `topic` String,
-    `partition` UInt32,
-    `offset` UInt64,
-    `payload` String,
-    `ingested_at` DateTime DEFAULT now(),
-    `episode` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'episode'),
-    `session_id` String MATERIALIZED visitParamExtractString(payload, 'session_id'),
-    `channel` String MATERIALIZED visitParamExtractString(payload, 'channel'),
-    `campaign_id` String MATERIALIZED visitParamExtractString(payload, 'campaign_id'),
-    `cost_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'cost_usd'),
-    `watch_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'watch_ms'),
-    `startup_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'startup_ms'),
-    `watch_s` Float64 MATERIALIZED visitParamExtractFloat(payload, 'watch_s'),
-    `position_s` Float64 MATERIALIZED visitParamExtractFloat(payload, 'position_s'),
-    `rebuffer_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'rebuffer_ms'),
-    `method` String MATERIALIZED visitParamExtractString(payload, 'method'),
-    `coins_spent` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'coins_spent'),
-    `product` String MATERIALIZED visitParamExtractString(payload, 'product'),
-    `amount_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'amount_usd'),
-    `coins` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'coins'),
-    `placement` String MATERIALIZED visitParamExtractString(payload, 'placement'),
-    `revenue_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'revenue_usd'),
-    `stars` UInt8 MATERIALIZED toUInt8(visitParamExtractUInt(payload, 'stars')),
-    `gender` String MATERIALIZED visitParamExtractString(payload, 'gender'),
-    `age_band` String MATERIALIZED visitParamExtractString(payload, 'age_band'),
-    `country` String MATERIALIZED visitParamExtractString(payload, 'country')
+    `event_id` String CODEC(ZSTD(3)),
+    `event_type` LowCardinality(String),
+    `event_time` DateTime CODEC(DoubleDelta, ZSTD(1)),
+    `event_time_us` UInt32 CODEC(T64, ZSTD(1)),
+    `app_id` LowCardinality(String),
+    `user_id` String CODEC(ZSTD(3)),
+    `title_id` LowCardinality(String),
+    `topic` LowCardinality(String),
+    `partition` UInt32 CODEC(T64, ZSTD(1)),
+    `offset` UInt64 CODEC(T64, ZSTD(1)),
+    `payload_packed` String CODEC(ZSTD(6)),
+    `ingested_at` DateTime DEFAULT now() CODEC(DoubleDelta, ZSTD(1)),
+    `payload` String ALIAS arrayStringConcat(arrayMap((piece, id, at, user, title) -> concat(piece, multiIf(endsWith(piece, '"event_id":') OR endsWith(piece, '"event_id": '), concat('"', id, '"'), endsWith(piece, '"event_time":') OR endsWith(piece, '"event_time": '), concat('"', at, '"'), endsWith(piece, '"user_id":') OR endsWith(piece, '"user_id": '), concat('"', user, '"'), endsWith(piece, '"title_id":') OR endsWith(piece, '"title_id": '), concat('"', title, '"'), '')), splitByChar('\0', payload_packed), replicate(event_id, splitByChar('\0', payload_packed)), replicate(concat(replaceOne(toString(event_time, 'UTC'), ' ', 'T'), '.', substring(toString(1000 + intDiv(event_time_us, 1000)), 2, 3), 'Z'), splitByChar('\0', payload_packed)), replicate(user_id, splitByChar('\0', payload_packed)), replicate(title_id, splitByChar('\0', payload_packed)))),
+    `episode` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'episode'),
+    `session_id` String ALIAS visitParamExtractString(payload_packed, 'session_id'),
+    `channel` LowCardinality(String) MATERIALIZED visitParamExtractString(payload_packed, 'channel'),
+    `campaign_id` LowCardinality(String) MATERIALIZED visitParamExtractString(payload_packed, 'campaign_id'),
+    `cost_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'cost_usd') CODEC(ZSTD(3)),
+    `watch_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'watch_ms'),
+    `startup_ms` UInt32 ALIAS visitParamExtractUInt(payload_packed, 'startup_ms'),
+    `watch_s` Float64 ALIAS visitParamExtractFloat(payload_packed, 'watch_s'),
+    `position_s` Float64 ALIAS visitParamExtractFloat(payload_packed, 'position_s'),
+    `rebuffer_ms` UInt32 ALIAS visitParamExtractUInt(payload_packed, 'rebuffer_ms'),
+    `method` String MATERIALIZED visitParamExtractString(payload_packed, 'method'),
+    `coins_spent` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'coins_spent'),
+    `product` String ALIAS visitParamExtractString(payload_packed, 'product'),
+    `amount_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'amount_usd'),
+    `coins` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'coins'),
+    `placement` String ALIAS visitParamExtractString(payload_packed, 'placement'),
+    `revenue_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'revenue_usd'),
+    `stars` UInt8 ALIAS toUInt8(visitParamExtractUInt(payload_packed, 'stars')),
+    `gender` String MATERIALIZED visitParamExtractString(payload_packed, 'gender'),
+    `age_band` String MATERIALIZED visitParamExtractString(payload_packed, 'age_band'),
+    `country` String MATERIALIZED visitParamExtractString(payload_packed, 'country')
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMM(event_time)
@@ -668,39 +669,40 @@ SETTINGS index_granularity = 8192;
 -- events_raw_probe
 CREATE TABLE events_raw_probe
 (
-    `event_id` String,
-    `event_type` String,
-    `event_time` DateTime,
-    `event_time_us` UInt32,
-    `app_id` String,
-    `user_id` String,
-    `title_id` String,
-    `topic` String,
-    `partition` UInt32,
-    `offset` UInt64,
-    `payload` String,
-    `ingested_at` DateTime DEFAULT now(),
-    `episode` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'episode'),
-    `session_id` String MATERIALIZED visitParamExtractString(payload, 'session_id'),
-    `channel` String MATERIALIZED visitParamExtractString(payload, 'channel'),
-    `campaign_id` String MATERIALIZED visitParamExtractString(payload, 'campaign_id'),
-    `cost_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'cost_usd'),
-    `watch_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'watch_ms'),
-    `startup_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'startup_ms'),
-    `watch_s` Float64 MATERIALIZED visitParamExtractFloat(payload, 'watch_s'),
-    `position_s` Float64 MATERIALIZED visitParamExtractFloat(payload, 'position_s'),
-    `rebuffer_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'rebuffer_ms'),
-    `method` String MATERIALIZED visitParamExtractString(payload, 'method'),
-    `coins_spent` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'coins_spent'),
-    `product` String MATERIALIZED visitParamExtractString(payload, 'product'),
-    `amount_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'amount_usd'),
-    `coins` UInt32 MATERIALIZED visitParamExtractUInt(payload, 'coins'),
-    `placement` String MATERIALIZED visitParamExtractString(payload, 'placement'),
-    `revenue_usd` Float64 MATERIALIZED visitParamExtractFloat(payload, 'revenue_usd'),
-    `stars` UInt8 MATERIALIZED toUInt8(visitParamExtractUInt(payload, 'stars')),
-    `gender` String MATERIALIZED visitParamExtractString(payload, 'gender'),
-    `age_band` String MATERIALIZED visitParamExtractString(payload, 'age_band'),
-    `country` String MATERIALIZED visitParamExtractString(payload, 'country')
+    `event_id` String CODEC(ZSTD(3)),
+    `event_type` LowCardinality(String),
+    `event_time` DateTime CODEC(DoubleDelta, ZSTD(1)),
+    `event_time_us` UInt32 CODEC(T64, ZSTD(1)),
+    `app_id` LowCardinality(String),
+    `user_id` String CODEC(ZSTD(3)),
+    `title_id` LowCardinality(String),
+    `topic` LowCardinality(String),
+    `partition` UInt32 CODEC(T64, ZSTD(1)),
+    `offset` UInt64 CODEC(T64, ZSTD(1)),
+    `payload_packed` String CODEC(ZSTD(6)),
+    `ingested_at` DateTime DEFAULT now() CODEC(DoubleDelta, ZSTD(1)),
+    `payload` String ALIAS arrayStringConcat(arrayMap((piece, id, at, user, title) -> concat(piece, multiIf(endsWith(piece, '"event_id":') OR endsWith(piece, '"event_id": '), concat('"', id, '"'), endsWith(piece, '"event_time":') OR endsWith(piece, '"event_time": '), concat('"', at, '"'), endsWith(piece, '"user_id":') OR endsWith(piece, '"user_id": '), concat('"', user, '"'), endsWith(piece, '"title_id":') OR endsWith(piece, '"title_id": '), concat('"', title, '"'), '')), splitByChar('\0', payload_packed), replicate(event_id, splitByChar('\0', payload_packed)), replicate(concat(replaceOne(toString(event_time, 'UTC'), ' ', 'T'), '.', substring(toString(1000 + intDiv(event_time_us, 1000)), 2, 3), 'Z'), splitByChar('\0', payload_packed)), replicate(user_id, splitByChar('\0', payload_packed)), replicate(title_id, splitByChar('\0', payload_packed)))),
+    `episode` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'episode'),
+    `session_id` String ALIAS visitParamExtractString(payload_packed, 'session_id'),
+    `channel` LowCardinality(String) MATERIALIZED visitParamExtractString(payload_packed, 'channel'),
+    `campaign_id` LowCardinality(String) MATERIALIZED visitParamExtractString(payload_packed, 'campaign_id'),
+    `cost_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'cost_usd') CODEC(ZSTD(3)),
+    `watch_ms` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'watch_ms'),
+    `startup_ms` UInt32 ALIAS visitParamExtractUInt(payload_packed, 'startup_ms'),
+    `watch_s` Float64 ALIAS visitParamExtractFloat(payload_packed, 'watch_s'),
+    `position_s` Float64 ALIAS visitParamExtractFloat(payload_packed, 'position_s'),
+    `rebuffer_ms` UInt32 ALIAS visitParamExtractUInt(payload_packed, 'rebuffer_ms'),
+    `method` String MATERIALIZED visitParamExtractString(payload_packed, 'method'),
+    `coins_spent` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'coins_spent'),
+    `product` String ALIAS visitParamExtractString(payload_packed, 'product'),
+    `amount_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'amount_usd'),
+    `coins` UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'coins'),
+    `placement` String ALIAS visitParamExtractString(payload_packed, 'placement'),
+    `revenue_usd` Float64 MATERIALIZED visitParamExtractFloat(payload_packed, 'revenue_usd'),
+    `stars` UInt8 ALIAS toUInt8(visitParamExtractUInt(payload_packed, 'stars')),
+    `gender` String MATERIALIZED visitParamExtractString(payload_packed, 'gender'),
+    `age_band` String MATERIALIZED visitParamExtractString(payload_packed, 'age_band'),
+    `country` String MATERIALIZED visitParamExtractString(payload_packed, 'country')
 )
 ENGINE = `Null`;
 
@@ -2244,8 +2246,8 @@ CREATE TABLE title_users_1d_rollup
     `window_start` DateTime,
     `title_id` String,
     `parts_rows` AggregateFunction(count),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -2258,15 +2260,15 @@ CREATE MATERIALIZED VIEW title_users_1d_rollup_mv TO title_users_1d_rollup
     `window_start` DateTime,
     `title_id` String,
     `parts_rows` AggregateFunction(count),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfDay(event_time) AS window_start,
     title_id,
     countState() AS parts_rows,
-    uniqExactIfState(user_id, event_type = 'episode_start') AS viewers,
-    uniqExactIfState(user_id, event_type = 'purchase') AS payers
+    uniqExactIfState(sipHash64(user_id), event_type = 'episode_start') AS viewers,
+    uniqExactIfState(sipHash64(user_id), event_type = 'purchase') AS payers
 FROM events_raw
 GROUP BY
     window_start,
