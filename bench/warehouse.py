@@ -148,10 +148,10 @@ def fills(events: int, days: int) -> list[tuple[str, int, str]]:
        concat('{{"event_id":\\0,"event_type":"', event_type, '","event_time":\\0,"schema_version":1,"app_id":"',
               app_id, '","user_id":\\0,',
               if(event_type LIKE 'teaser%' OR event_type = 'install',
-                 concat('"cost_usd":0.0', toString(10 + rand(5) % 30), ',"title_id":\\0,"channel":"',
+                 concat('"cost_usd":0.0', toString(10 + rand(5) % 30), ',"title_id":"', title_id, '","channel":"',
                         channel, '","campaign_id":"', title_id, '-', channel, '"}}'),
                  concat('"episode":', toString(1 + rand(6) % 60), ',"session_id":"', user_id, '-s',
-                        toString(rand(7) % 20), '","title_id":\\0}}'))) AS payload_packed
+                        toString(rand(7) % 20), '","title_id":"', title_id, '"}}'))) AS payload_packed
 FROM (SELECT number + {{offset}} AS n, concat('sim7-', toString(10000000000 + n)) AS event_id,
              multiIf({types}) AS event_type, toUInt32(now()) - {span} + toUInt32(n * {span} / {events}) AS at,
              if(rand(3) % 10 = 0, 'dramabox-like', 'reelshort-like') AS app_id, {_user(2)} AS user_id,

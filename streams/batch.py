@@ -286,11 +286,11 @@ def raw_columns(parts: Iterable[Part], high_water: dict) -> list[list] | None:
         types = p.types[c:]
         n = len(events)
         seconds, fractions = np.divmod(np.array(micros, dtype=np.int64), 1_000_000)
-        ids, users, titles = list(map(_ID, events)), list(map(_USER, events)), list(map(_TITLE, events))
-        packed = list(map(pack, p.values[c:], ids, map(_TIME, events), users, titles))    # the bytes read, packed
+        ids, users = list(map(_ID, events)), list(map(_USER, events))
+        packed = list(map(pack, p.values[c:], ids, map(_TIME, events), users))    # the bytes read, packed
         out = _extend(out, [
-            ids, types, seconds.tolist(), fractions.tolist(), list(map(_APP, events)),
-            _or_empty(users), _or_empty(titles), [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], packed])
+            ids, types, seconds.tolist(), fractions.tolist(), list(map(_APP, events)), _or_empty(users),
+            _or_empty(list(map(_TITLE, events))), [p.topic.encode()] * n, [p.partition] * n, p.accepted[c:], packed])
     return out
 
 

@@ -53,8 +53,7 @@ def test_invalid_messages_get_their_reason_and_keep_their_bytes():
     row = rows("events_raw", raw_columns(parts, {}))[0]
     assert (row["event_time"], row["event_time_us"]) == (int(datetime(2026, 1, 5, 12, 0, 10).timestamp()), 0)
     read = start("a")       # stored packed (warehouse/payload.py), and whole again when unpacked
-    assert unpack(row["payload_packed"], row["event_id"], orjson.loads(read)["event_time"], row["user_id"],
-                  row["title_id"]) == read
+    assert unpack(row["payload_packed"], row["event_id"], orjson.loads(read)["event_time"], row["user_id"]) == read
 
 
 def test_events_the_compiled_path_leaves_but_the_precise_one_accepts_give_the_same_rows(monkeypatch):

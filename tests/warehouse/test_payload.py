@@ -83,15 +83,15 @@ SOURCES = {"golden": golden_messages, "simulator": simulated, "awkward": awkward
 # --- pure ------------------------------------------------------------------------------------------
 def test_pack_takes_out_exactly_the_column_values_and_unpack_puts_them_back():
     raw = json.dumps(BASE, separators=(",", ":")).encode()
-    packed = pack(raw, ID, TIME, "u-1", "t-1")
+    packed = pack(raw, ID, TIME, "u-1")
     assert packed == (b'{"event_id":\0,"event_type":"episode_start","event_time":\0,"schema_version":1,'
-                      b'"app_id":"reel","episode":1,"session_id":"s-1","startup_ms":900,"user_id":\0,"title_id":\0}')
-    assert unpack(packed, ID, TIME, "u-1", "t-1") == raw
+                      b'"app_id":"reel","episode":1,"session_id":"s-1","startup_ms":900,"user_id":\0,"title_id":"t-1"}')
+    assert unpack(packed, ID, TIME, "u-1") == raw
     spaced = json.dumps(BASE).encode()
-    assert pack(spaced, ID, TIME, "u-1", "t-1").count(MARK) == 4
-    assert unpack(pack(spaced, ID, TIME, "u-1", "t-1"), ID, TIME, "u-1", "t-1") == spaced
+    assert pack(spaced, ID, TIME, "u-1").count(MARK) == 3
+    assert unpack(pack(spaced, ID, TIME, "u-1"), ID, TIME, "u-1") == spaced
     # a value other than the column's stays whole
-    assert pack(raw, "e-2", TIME, "u-1", "t-1").count(MARK) == 3
+    assert pack(raw, "e-2", TIME, "u-1").count(MARK) == 2
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -104,8 +104,8 @@ def test_every_row_the_worker_builds_unpacks_to_the_bytes_it_read(source):
         packed = by_name["payload_packed"][n]
         marks += packed.count(MARK)
         event_time = json.loads(originals[(topic.decode(), offset)])["event_time"]
-        assert unpack(packed, by_name["event_id"][n], event_time, by_name["user_id"][n],
-                      by_name["title_id"][n]) == originals[(topic.decode(), offset)]
+        assert unpack(packed, by_name["event_id"][n], event_time, by_name["user_id"][n]) == \
+            originals[(topic.decode(), offset)]
     assert marks >= 2 * len(originals)          # the packable shape is the common one: it is packed
 
 
@@ -185,7 +185,7 @@ def test_migration_0016_keeps_the_rows_and_distinct_users_written_before_it(stac
     truth = ("SELECT toDate(event_time) AS day, app_id, uniqExactIf(user_id, user_id != '') FROM events_raw "
              "GROUP BY day, app_id ORDER BY day, app_id")
     try:
-        monkeypatch.setattr(migrations, "files", lambda: {v: p for v, p in every.items() if v < "0016"})
+        monkeypatch.setattr(migrations, "files", lambda codecs=False: {v: p for v, p in every.items() if v < "0016"})
         migrations.migrate(settings)
         client = connect(settings)
         columns, originals = rows(golden_messages())
@@ -197,7 +197,7 @@ def test_migration_0016_keeps_the_rows_and_distinct_users_written_before_it(stac
         before = (client.execute(users), client.execute(viewers))
         assert before[0] and before[1]
 
-        monkeypatch.setattr(migrations, "files", lambda: every)
+        monkeypatch.setattr(migrations, "files", lambda codecs=False: every)
         assert migrations.migrate(settings) == [v for v in every if v >= "0016"]
         got = {(t, o): bytes.fromhex(p)
                for t, o, p in client.execute("SELECT topic, offset, hex(payload) FROM events_raw")}

@@ -1,7 +1,7 @@
 -- events_raw, smaller (issue 21; warehouse/README.md, "Storage"). Three changes, one table swap:
 --
 -- 1. The payload is stored packed: `payload_packed` is the message's JSON text without the values
---    of event_id, event_time, user_id and title_id, which the row's own columns hold (each replaced
+--    of event_id, event_time and user_id, which the row's own columns hold (each replaced
 --    by a NUL byte after its key and colon; warehouse/payload.py packs, in the worker). `payload` is now an
 --    ALIAS that puts them back, byte for byte: the replay, the profile restore and analysts read it
 --    as before. Rows written before this migration are copied whole (no NUL in them: the ALIAS
@@ -28,15 +28,14 @@ CREATE TABLE IF NOT EXISTS events_raw_packed (
     offset UInt64,
     payload_packed String,
     ingested_at DateTime DEFAULT now(),
-    payload String ALIAS arrayStringConcat(arrayMap((piece, id, at, user, title) -> concat(piece, multiIf(
+    payload String ALIAS arrayStringConcat(arrayMap((piece, id, at, user) -> concat(piece, multiIf(
             endsWith(piece, '"event_id":') OR endsWith(piece, '"event_id": '), concat('"', id, '"'),
             endsWith(piece, '"event_time":') OR endsWith(piece, '"event_time": '), concat('"', at, '"'),
-            endsWith(piece, '"user_id":') OR endsWith(piece, '"user_id": '), concat('"', user, '"'),
-            endsWith(piece, '"title_id":') OR endsWith(piece, '"title_id": '), concat('"', title, '"'), '')),
+            endsWith(piece, '"user_id":') OR endsWith(piece, '"user_id": '), concat('"', user, '"'), '')),
         splitByChar('\0', payload_packed), replicate(event_id, splitByChar('\0', payload_packed)),
         replicate(concat(replaceOne(toString(event_time, 'UTC'), ' ', 'T'), '.',
                          substring(toString(1000 + intDiv(event_time_us, 1000)), 2, 3), 'Z'), splitByChar('\0', payload_packed)),
-        replicate(user_id, splitByChar('\0', payload_packed)), replicate(title_id, splitByChar('\0', payload_packed)))),
+        replicate(user_id, splitByChar('\0', payload_packed)))),
     episode UInt32 MATERIALIZED visitParamExtractUInt(payload_packed, 'episode'),
     session_id String ALIAS visitParamExtractString(payload_packed, 'session_id'),
     channel String MATERIALIZED visitParamExtractString(payload_packed, 'channel'),
