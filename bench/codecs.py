@@ -19,7 +19,6 @@ writes bench/results/codecs-<UTC>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench import report
 from infra.settings import load
 from warehouse.client import connect
 from warehouse.migrate import files, migrate, statements
@@ -166,9 +166,7 @@ def main(argv=None) -> int:
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     print(table(result))
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"codecs-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-        path.write_text(json.dumps(result, indent=1))
+        path = report.save(result, "codecs")
         print(f"\nwritten to {path.relative_to(RESULTS.parent.parent)}")
     return 0
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import requests
 
+from bench import report
 from dashboards import api, screens as dashboards, warmup
 from dashboards.layout import slug
 from infra.settings import load
@@ -147,9 +148,7 @@ def main(argv=None) -> int:
     print("chart time p50/p95 (s): " + ", ".join(
         f"{phase} {summary[f'{phase}_p50_s']}/{summary[f'{phase}_p95_s']}" for phase in PHASES))
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"dashboards-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-        path.write_text(json.dumps(summary, indent=2))
+        path = report.save(summary, "dashboards")
         print(f"saved {path}")
     return 0
 

@@ -1,9 +1,12 @@
 """The machine the figures come from, and the one table `make bench` prints."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
 
 from bench.peer import excl_text
 from infra.settings import ROOT
@@ -13,6 +16,15 @@ DRAIN_TARGET = 0.5          # worker drain ≥ 50% of the ceiling
 P99_TARGET_S = 2.0          # p99 freshness < 2 s on every topic …
 P99_TARGET_RATE = 5000      # … at 5k events/s
 PRODUCER_SHORT = 0.95       # a freshness run whose producer sent under 95% of its target rate is flagged
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def save(result: dict, name: str, results_dir: Path = RESULTS) -> Path:
+    """Write a run's figures to <results_dir>/<name>-<UTC time>.json; returns the path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{name}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=1))
+    return path
 
 
 def code_version() -> dict:

@@ -15,7 +15,6 @@ dashboard query; ≤ 40 bytes per event on disk across all tables.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from bench import report
 from bench.stack import Namespace
 from dashboards import api
 from infra.settings import load
@@ -405,9 +405,7 @@ def main(argv=None) -> int:
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     print(table(result))
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"warehouse-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-        path.write_text(json.dumps(result, indent=1))
+        path = report.save(result, "warehouse")
         print(f"\nwritten to {path.relative_to(RESULTS.parent.parent)}")
     return 0 if result["targets"]["p95_met"] else 1
 
