@@ -83,7 +83,8 @@ def export(settings, table: str, columns: list[str], path: Path) -> None:
                         f"SELECT {', '.join(columns)} FROM {table} FORMAT Native"], stdout=out, check=True)
 
 
-def run(namespace: str, events: int, say=print) -> dict:
+def run(namespace: str, events: int, say=print, only: tuple[str, ...] = (),
+        layouts: tuple[str, ...] = tuple(LAYOUTS)) -> dict:
     from chdb import session
 
     settings = load(namespace=namespace)
@@ -98,7 +99,7 @@ def run(namespace: str, events: int, say=print) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-codecs-"))
     s = session.Session(str(work / "chdb"))
     try:
-        for database, codecs in LAYOUTS.items():
+        for database, codecs in ((d, LAYOUTS[d]) for d in layouts):
             s.query(f"CREATE DATABASE {database}")
             s.query(f"USE {database}")
             for path in files(codecs=codecs).values():
@@ -107,22 +108,28 @@ def run(namespace: str, events: int, say=print) -> dict:
             for (view,) in rows(s, f"SELECT name FROM system.tables WHERE database = '{database}' "
                                            f"AND engine = 'MaterializedView'"):
                 s.query(f"DROP TABLE {database}.`{view}`")
-        names = tables(client)
+        names = [t for t in tables(client) if not only or t in only]
+        merger = connect(settings)
+        merger.connection.send_receive_timeout = 3600       # a merge of gigabytes takes minutes
         started = time.monotonic()
         for table in names:
+            (several,), = client.execute(
+                "SELECT count() > 0 FROM (SELECT partition FROM system.parts WHERE database = currentDatabase() "
+                "AND table = %(t)s AND active GROUP BY partition HAVING count() > 1)", {"t": table})
+            if several:             # 18.16 rewrites even a lone part on FINAL: minutes at 100M events
+                merger.execute(f"OPTIMIZE TABLE `{table}` FINAL")
             columns = stored_columns(client, table)
             native = work / f"{table}.native"
             export(settings, table, columns, native)
-            for database in LAYOUTS:
+            for database in layouts:
                 s.query(f"INSERT INTO {database}.`{table}` ({', '.join(columns)}) "
                         f"SELECT * FROM file('{native}', Native)")
                 s.query(f"OPTIMIZE TABLE {database}.`{table}` FINAL")
-            client.execute(f"OPTIMIZE TABLE `{table}` FINAL")
             native.unlink()
             say(f"[codecs] {table}: copied and merged ({time.monotonic() - started:.0f}s)")
         result = {"namespace": namespace, "events": held, "tables": {}, "events_raw_columns": {}}
         measured = {"clickhouse_18": sizes_18(client, held)}
-        for database in LAYOUTS:
+        for database in layouts:
             measured[f"current_{database}"] = sizes_chdb(s, database, held)
         for label, (by_table, by_column) in measured.items():
             result["tables"][label] = {t: by_table.get(t, 0.0) for t in names}
@@ -138,10 +145,12 @@ def run(namespace: str, events: int, say=print) -> dict:
 
 
 def table(result: dict) -> str:
-    labels = ["clickhouse_18", "current_same", "current_codecs"]
-    head = (f"| bytes per event at {result['events']:,} events | ClickHouse {result['servers']['clickhouse_18']} "
-            f"| current ({result['servers']['current']}), same layout | current, migrations/current/ |")
-    lines = [head, "|---|---|---|---|"]
+    labels = [label for label in ("clickhouse_18", "current_same", "current_codecs") if label in result["tables"]]
+    names = {"clickhouse_18": f"ClickHouse {result['servers']['clickhouse_18']}",
+             "current_same": f"current ({result['servers']['current']}), same layout",
+             "current_codecs": f"current ({result['servers']['current']}), migrations/current/"}
+    lines = [f"| bytes per event at {result['events']:,} events | " + " | ".join(names[x] for x in labels) + " |",
+             "|---" * (len(labels) + 1) + "|"]
     tables_ = result["tables"]
     for name in sorted(tables_["clickhouse_18"], key=lambda t: -tables_["clickhouse_18"][t]):
         if any(tables_[label][name] >= 0.01 for label in labels):
@@ -149,7 +158,7 @@ def table(result: dict) -> str:
     lines.append("| **all tables** | " + " | ".join(f"**{result[f'{label}_bytes_per_event']:.2f}**"
                                                     for label in labels) + " |")
     columns = result["events_raw_columns"]
-    lines += ["", "| events_raw column | " + " | ".join(labels) + " |", "|---|---|---|---|"]
+    lines += ["", "| events_raw column | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
     for name in sorted(columns["clickhouse_18"], key=lambda c: -columns["clickhouse_18"][c]):
         lines.append(f"| {name} | " + " | ".join(f"{columns[label].get(name, 0.0):.2f}" for label in labels) + " |")
     return "\n".join(lines)
@@ -160,9 +169,13 @@ def main(argv=None) -> int:
     p.add_argument("--keep", metavar="NAMESPACE", required=True,
                    help="the 18.16 namespace to read (filled by bench.warehouse if it holds too few events)")
     p.add_argument("--events", type=int, default=10_000_000, help="events it must hold (default 10M)")
+    p.add_argument("--tables", default="", help="only these tables, comma-separated (default: every MergeTree table)")
+    p.add_argument("--layouts", default=",".join(LAYOUTS),
+                   help=f"the chdb layouts to load, comma-separated (default {','.join(LAYOUTS)})")
     p.add_argument("--no-save", action="store_true", help="do not write bench/results/codecs-<UTC>.json")
     args = p.parse_args(argv)
-    result = run(args.keep, args.events)
+    result = run(args.keep, args.events, only=tuple(t for t in args.tables.split(",") if t),
+                 layouts=tuple(x for x in args.layouts.split(",") if x))
     result["measured_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     print(table(result))
     if not args.no_save:
