@@ -209,3 +209,33 @@ def test_migration_0016_keeps_the_rows_and_distinct_users_written_before_it(stac
         assert client.execute(users) == client.execute(truth) != before[0]
     finally:
         connect(stack, "default").execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
+
+
+def test_current_clickhouse_takes_the_codec_layout_on_a_table_holding_rows(chdb_session):
+    """docker-compose's upgrade path: rows written before migrations/current/ read the same after
+    it, and the columns have their new types (the ALTERs rewrite the parts)."""
+    from warehouse.migrate import CURRENT, files, statements
+    s = chdb_session
+    s.query("CREATE DATABASE drama_upgrade")
+    s.query("USE drama_upgrade")
+    try:
+        for path in files(codecs=False).values():
+            for statement in statements(path.read_text()):
+                s.query(statement.rstrip(";"))
+        columns, originals = rows(simulated(2000))
+        s.query(f"INSERT INTO events_raw ({', '.join(COLUMNS)}) FORMAT JSONEachRow\n{as_json_rows(columns)}")
+        for path in sorted(CURRENT.glob("*.sql")):
+            for statement in statements(path.read_text()):
+                s.query(statement.rstrip(";"))
+        got = {}
+        for line in s.query("SELECT topic, offset, hex(payload) FROM events_raw", "TSV").data().splitlines():
+            topic, offset, payload = line.split("\t")
+            got[(topic, int(offset))] = bytes.fromhex(payload)
+        assert got == originals
+        types = dict(line.split("\t") for line in s.query(
+            "SELECT name, type FROM system.columns WHERE database = 'drama_upgrade' AND table = 'events_raw'",
+            "TSV").data().splitlines())
+        assert types["event_type"] == types["title_id"] == "LowCardinality(String)"
+    finally:
+        s.query("USE drama_payload")
+        s.query("DROP DATABASE drama_upgrade")
