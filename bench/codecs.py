@@ -31,7 +31,6 @@ from infra.settings import load
 from warehouse.client import connect
 from warehouse.migrate import files, migrate, statements
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LAYOUTS = {"same": False, "codecs": True}       # chdb database → with migrations/current/
 
 
@@ -180,7 +179,7 @@ def main(argv=None) -> int:
     print(table(result))
     if not args.no_save:
         path = report.save(result, "codecs")
-        print(f"\nwritten to {path.relative_to(RESULTS.parent.parent)}")
+        print(f"\nwritten to {path.relative_to(report.RESULTS.parent.parent)}")
     return 0
 
 

@@ -30,7 +30,6 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 
 import requests
 
@@ -40,7 +39,6 @@ from dashboards.layout import slug
 from infra.settings import load
 from warehouse.client import connect
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CYCLE_S = 10        # Loop health's refresh, and its warm-up's period
 
 

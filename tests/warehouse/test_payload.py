@@ -110,9 +110,15 @@ def test_every_row_the_worker_builds_unpacks_to_the_bytes_it_read(source):
 
 
 # --- through ClickHouse's `payload` ALIAS -----------------------------------------------------------
-def selected_payloads(columns: list[list], insert, select) -> dict[tuple[str, int], bytes]:
-    insert(columns)
-    return {(topic, offset): payload for topic, offset, payload in select()}
+PAYLOADS = "SELECT topic, offset, hex(payload) FROM events_raw"      # each row's bytes, read through the ALIAS
+
+
+def payloads_18(client) -> dict[tuple[str, int], bytes]:
+    return {(topic, offset): bytes.fromhex(payload) for topic, offset, payload in client.execute(PAYLOADS)}
+
+
+def payloads_current(s) -> dict[tuple[str, int], bytes]:
+    return {(topic, int(offset)): bytes.fromhex(payload) for topic, offset, payload in current.rows(s, PAYLOADS)}
 
 
 def as_json_rows(columns: list[list]) -> str:
@@ -139,11 +145,7 @@ def test_current_clickhouse_reads_back_every_payload_byte_for_byte(chdb_session,
     s = chdb_session
     s.query("TRUNCATE TABLE events_raw")
     s.query(f"INSERT INTO events_raw ({', '.join(COLUMNS)}) FORMAT JSONEachRow\n{as_json_rows(columns)}")
-    got = {}
-    for line in s.query("SELECT topic, offset, hex(payload) FROM events_raw", "TSV").data().splitlines():
-        topic, offset, payload = line.split("\t")
-        got[(topic, int(offset))] = bytes.fromhex(payload)
-    assert got == originals
+    assert payloads_current(s) == originals
 
 
 @pytest.mark.stack
@@ -158,9 +160,7 @@ def test_clickhouse_18_reads_back_every_payload_byte_for_byte(stack, run_id, sou
         client = connect(settings)
         columns, originals = rows(SOURCES[source]())
         client.execute(f"INSERT INTO events_raw ({', '.join(COLUMNS)}) VALUES", columns, columnar=True)
-        got = {(topic, offset): bytes.fromhex(payload) for topic, offset, payload in
-               client.execute("SELECT topic, offset, hex(payload) FROM events_raw")}
-        assert got == originals
+        assert payloads_18(client) == originals
         # and the typed columns read the packed text as they read the whole one
         assert client.execute("SELECT countIf(episode > 0), countIf(session_id != '') FROM events_raw") == \
             client.execute("SELECT countIf(visitParamExtractUInt(payload, 'episode') > 0), "
@@ -199,9 +199,7 @@ def test_migration_0016_keeps_the_rows_and_distinct_users_written_before_it(stac
 
         monkeypatch.setattr(migrations, "files", lambda codecs=False: every)
         assert migrations.migrate(settings) == [v for v in every if v >= "0016"]
-        got = {(t, o): bytes.fromhex(p)
-               for t, o, p in client.execute("SELECT topic, offset, hex(payload) FROM events_raw")}
-        assert got == originals
+        assert payloads_18(client) == originals
         assert (client.execute(users), client.execute(viewers)) == before
 
         more, _ = rows(simulated(2000))
@@ -214,27 +212,21 @@ def test_migration_0016_keeps_the_rows_and_distinct_users_written_before_it(stac
 def test_current_clickhouse_takes_the_codec_layout_on_a_table_holding_rows(chdb_session):
     """docker-compose's upgrade path: rows written before migrations/current/ read the same after
     it, and the columns have their new types (the ALTERs rewrite the parts)."""
-    from warehouse.migrate import CURRENT, files, statements
+    from warehouse.migrate import CURRENT, files
     s = chdb_session
     s.query("CREATE DATABASE drama_upgrade")
     s.query("USE drama_upgrade")
     try:
         for path in files(codecs=False).values():
-            for statement in statements(path.read_text()):
-                s.query(statement.rstrip(";"))
+            current.run(s, path.read_text())
         columns, originals = rows(simulated(2000))
         s.query(f"INSERT INTO events_raw ({', '.join(COLUMNS)}) FORMAT JSONEachRow\n{as_json_rows(columns)}")
-        for path in sorted(CURRENT.glob("*.sql")):
-            for statement in statements(path.read_text()):
-                s.query(statement.rstrip(";"))
-        got = {}
-        for line in s.query("SELECT topic, offset, hex(payload) FROM events_raw", "TSV").data().splitlines():
-            topic, offset, payload = line.split("\t")
-            got[(topic, int(offset))] = bytes.fromhex(payload)
-        assert got == originals
-        types = dict(line.split("\t") for line in s.query(
-            "SELECT name, type FROM system.columns WHERE database = 'drama_upgrade' AND table = 'events_raw'",
-            "TSV").data().splitlines())
+        for version, path in files(codecs=True).items():
+            if version.startswith(f"{CURRENT.name}/"):
+                current.run(s, path.read_text())
+        assert payloads_current(s) == originals
+        types = dict(current.rows(
+            s, "SELECT name, type FROM system.columns WHERE database = 'drama_upgrade' AND table = 'events_raw'"))
         assert types["event_type"] == types["title_id"] == "LowCardinality(String)"
     finally:
         s.query("USE drama_payload")
