@@ -39,7 +39,7 @@ dashboards: install
 	$(PY) -m dashboards.provision
 
 test: install chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The reliability suite alone, in full (tests/reliability/README.md): each scenario ends with a ledger
 # verdict, kept in .state/reliability/<scenario>.json. `make test` runs its short version.

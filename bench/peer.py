@@ -3,12 +3,16 @@ worker's `title_metrics_1m` (and `episode_metrics_1m`) with ClickHouse 18.16's K
 
     <ns>.drama.<topic> ─► peer_q_<topic>  Kafka(…, 'JSONEachRow'), one per input topic, only the
                           │               fields that topic's counters need
-                          ├─► peer_title_<topic>_mv   ─► peer_title_metrics_1m   SummingMergeTree
-                          │     countIf / sumIf per counter,             ORDER BY (window_start, title_id);
-                          │     GROUP BY (minute, title_id): one          unique_viewers uniqExactIf state
-                          │     pre-aggregated row per insert
-                          ├─► peer_episode_<topic>_mv ─► peer_episode_metrics_1m SummingMergeTree (viewing, paywall)
-                          └─► peer_read_<topic>_mv    ─► peer_read: messages read per insert (for the bench)
+                          └─► peer_<topic>_mv ─► peer_metrics_1m  SummingMergeTree
+                                countIf / sumIf per counter,   ORDER BY (window_start, title_id, episode, topic):
+                                GROUP BY (minute, title_id,    every title_metrics_1m and episode_metrics_1m
+                                episode): one pre-aggregated   counter, unique_viewers (uniqExactIf state) and
+                                row per group and insert       the messages read (for the bench)
+
+title_metrics_1m is peer_metrics_1m summed over episodes and topics, episode_metrics_1m over topics.
+One view per engine table, as ClickHouse's documentation builds it: 18.16's engine reads as soon as
+one view is on its table, so views added one by one miss what the first read (a 429-message topic
+was read whole in between, and the smoke run waited for paywall counts that never came).
 
 The counters come from the worker's own rules (streams.batch.TITLE_RULES, HOOK_MS, the unlock
 methods), so the two compute the same thing. What the peer does not do: validate events,
@@ -56,6 +60,7 @@ UNLOCK_METHODS = ("coins", "subscription", "rewarded_ad")
 EPISODE_RULES = {"episode_start": "starts", "episode_complete": "completes", "episode_exit": "exits",
                  "paywall_shown": "paywalls_shown", "episode_unlocked": "unlocks"}
 TOPIC_OF = {name: cls.TOPIC for name, cls in EVENT_TYPES.items()}
+EPISODE_PREFIX = "ep_"             # episode_metrics_1m's counters in peer_metrics_1m (paywalls_shown is in both)
 REL_TOLERANCE = 1e-9              # float sums: ClickHouse and Python add in different orders
 
 
@@ -98,16 +103,16 @@ MINUTE = "toStartOfMinute(parseDateTimeBestEffort(event_time))"
 
 
 def ddl(s: Settings, group_of: dict[str, str], topic_names: dict[str, str]) -> tuple[list[str], dict[str, list[str]]]:
-    """(the target tables' DDL, per contract topic: its Kafka table's and views' DDL in order)."""
-    counters = ", ".join(f"{c} {'Float64' if c in FLOATS else 'UInt64'}" for c in TITLE_COUNTERS)
+    """(the target table's DDL, per contract topic: its Kafka table's and view's DDL in order)."""
+    def typed(c: str) -> str:
+        return f"{c} {'Float64' if c in FLOATS else 'UInt64'}"
+
+    columns = ", ".join([typed(c) for c in TITLE_COUNTERS] + [f"{EPISODE_PREFIX}{c} UInt64" for c in EPISODE_COUNTERS])
     targets = [
-        f"CREATE TABLE peer_title_metrics_1m (window_start DateTime, title_id String, {counters}, "
-        f"unique_viewers AggregateFunction(uniqExactIf, String, UInt8)) ENGINE = SummingMergeTree() "
-        f"PARTITION BY toYYYYMMDD(window_start) ORDER BY (window_start, title_id)",
-        f"CREATE TABLE peer_episode_metrics_1m (window_start DateTime, title_id String, episode UInt32, "
-        f"{', '.join(f'{c} UInt64' for c in EPISODE_COUNTERS)}) ENGINE = SummingMergeTree() "
-        f"PARTITION BY toYYYYMMDD(window_start) ORDER BY (window_start, title_id, episode)",
-        "CREATE TABLE peer_read (topic String, at DateTime, messages UInt64) ENGINE = MergeTree() ORDER BY at",
+        f"CREATE TABLE peer_metrics_1m (window_start DateTime, title_id String, episode UInt32, topic String, "
+        f"messages UInt64, {columns}, unique_viewers AggregateFunction(uniqExactIf, String, UInt8)) "
+        f"ENGINE = SummingMergeTree() PARTITION BY toYYYYMMDD(window_start) "
+        f"ORDER BY (window_start, title_id, episode, topic)",
     ]
     per_topic: dict[str, list[str]] = {}
     for topic in group_of:
@@ -116,42 +121,31 @@ def ddl(s: Settings, group_of: dict[str, str], topic_names: dict[str, str]) -> t
         episodes = episode_types(topic)
         if episodes:
             fields["episode"] = "UInt32"
-        columns = ", ".join(["event_type String", "event_time String", "title_id String"]
-                            + [f"{f} {t}" for f, t in fields.items()])
+        read = ", ".join(["event_type String", "event_time String", "title_id String"]
+                         + [f"{f} {t}" for f, t in fields.items()])
         queue = f"peer_q_{name}"
-        statements = [
-            f"CREATE TABLE {queue} ({columns}) ENGINE = Kafka('{s.kafka_bootstrap}', '{topic_names[topic]}', "
+        # 18.16 wants every column of the view's target (no defaults): the topic's other counters are 0
+        selected = [f"{' + '.join(terms[c])} AS {c}" if c in terms else
+                    f"{'toFloat64' if c in FLOATS else 'toUInt64'}(0) AS {c}" for c in TITLE_COUNTERS]
+        counted = {EPISODE_RULES[e]: e for e in episodes}
+        selected += [f"countIf(event_type = '{counted[c]}') AS {EPISODE_PREFIX}{c}" if c in counted else
+                     f"toUInt64(0) AS {EPISODE_PREFIX}{c}" for c in EPISODE_COUNTERS]
+        selected.append("uniqExactIfState(user_id, event_type = 'episode_start') AS unique_viewers"
+                        if "user_id" in fields else "uniqExactIfState(title_id, 0) AS unique_viewers")
+        episode = "episode" if episodes else "toUInt32(0)"
+        per_topic[topic] = [
+            f"CREATE TABLE {queue} ({read}) ENGINE = Kafka('{s.kafka_bootstrap}', '{topic_names[topic]}', "
             f"'{group_of[topic]}', 'JSONEachRow')",
-            f"CREATE MATERIALIZED VIEW peer_read_{name}_mv TO peer_read AS "
-            f"SELECT '{topic}' AS topic, now() AS at, count() AS messages FROM {queue}",
+            f"CREATE MATERIALIZED VIEW peer_{name}_mv TO peer_metrics_1m AS "
+            f"SELECT {MINUTE} AS window_start, title_id, {episode} AS episode, '{topic}' AS topic, "
+            f"count() AS messages, {', '.join(selected)} FROM {queue} GROUP BY window_start, title_id, episode",
         ]
-        if terms:
-            # 18.16 wants every column of the view's target (no defaults): the topic's other counters are 0
-            selected = [f"{' + '.join(terms[c])} AS {c}" if c in terms else
-                        f"{'toFloat64' if c in FLOATS else 'toUInt64'}(0) AS {c}" for c in TITLE_COUNTERS]
-            selected.append("uniqExactIfState(user_id, event_type = 'episode_start') AS unique_viewers"
-                            if "user_id" in fields else "uniqExactIfState(title_id, 0) AS unique_viewers")
-            wanted = ", ".join(f"'{e}'" for e, _ in TITLE_RULES.items() if TOPIC_OF[e] == topic)
-            statements.append(
-                f"CREATE MATERIALIZED VIEW peer_title_{name}_mv TO peer_title_metrics_1m AS "
-                f"SELECT {MINUTE} AS window_start, title_id, {', '.join(selected)} FROM {queue} "
-                f"WHERE event_type IN ({wanted}) GROUP BY window_start, title_id")
-        if episodes:
-            counted = {EPISODE_RULES[e]: e for e in episodes}
-            selected = [f"countIf(event_type = '{counted[c]}') AS {c}" if c in counted else f"toUInt64(0) AS {c}"
-                        for c in EPISODE_COUNTERS]
-            wanted = ", ".join(f"'{e}'" for e in episodes)
-            statements.append(
-                f"CREATE MATERIALIZED VIEW peer_episode_{name}_mv TO peer_episode_metrics_1m AS "
-                f"SELECT {MINUTE} AS window_start, title_id, episode, {', '.join(selected)} FROM {queue} "
-                f"WHERE event_type IN ({wanted}) GROUP BY window_start, title_id, episode")
-        per_topic[topic] = statements
     return targets, per_topic
 
 
 def drop_topic(client, topic: str) -> None:
     name = short(topic)
-    for table in (f"peer_title_{name}_mv", f"peer_episode_{name}_mv", f"peer_read_{name}_mv", f"peer_q_{name}"):
+    for table in (f"peer_{name}_mv", f"peer_q_{name}"):
         client.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -214,10 +208,10 @@ def read_metrics(client, title_sql: str = TITLE_SELECT, episode_sql: str = EPISO
 
 PEER_TITLE_SELECT = (f"SELECT toUInt32(window_start), title_id, "
                      f"{', '.join(f'sum({c})' for c in TITLE_COUNTERS)}, uniqExactIfMerge(unique_viewers) "
-                     f"FROM peer_title_metrics_1m GROUP BY window_start, title_id")
+                     f"FROM peer_metrics_1m GROUP BY window_start, title_id")
 PEER_EPISODE_SELECT = (f"SELECT toUInt32(window_start), title_id, episode, "
-                       f"{', '.join(f'sum({c})' for c in EPISODE_COUNTERS)} "
-                       f"FROM peer_episode_metrics_1m GROUP BY window_start, title_id, episode")
+                       f"{', '.join(f'sum({EPISODE_PREFIX}{c})' for c in EPISODE_COUNTERS)} "
+                       f"FROM peer_metrics_1m GROUP BY window_start, title_id, episode")
 
 
 def _same(a, b) -> bool:
@@ -281,8 +275,7 @@ def engine_pass(ns: Namespace, label: str, expected: dict[str, int], done_when, 
     def drop_all():
         for topic in topics:
             drop_topic(client, topic)
-        for table in ("peer_title_metrics_1m", "peer_episode_metrics_1m", "peer_read"):
-            client.execute(f"DROP TABLE IF EXISTS {table}")
+        client.execute("DROP TABLE IF EXISTS peer_metrics_1m")
 
     ns.cleanups.append(drop_all)
     names = {t: s.topic(t) for t in topics}
@@ -305,7 +298,7 @@ def engine_pass(ns: Namespace, label: str, expected: dict[str, int], done_when, 
     restarts = []
     while True:
         now = time.monotonic()
-        read = dict(client.execute("SELECT topic, sum(messages) FROM peer_read GROUP BY topic"))
+        read = dict(client.execute("SELECT topic, sum(messages) FROM peer_metrics_1m GROUP BY topic"))
         done = sum(read.values())
         if done and (not steps or steps[-1][1] != done):
             steps.append((round(now - created, 3), done))
@@ -343,7 +336,7 @@ def finish(ns: Namespace, p: dict) -> None:
 def counted_total(client) -> int:
     """Every count-type counter of the peer's title table, summed (what the messages must reach)."""
     plain = [c for c in TITLE_COUNTERS if c not in FLOATS]
-    return client.execute(f"SELECT {' + '.join(f'sum({c})' for c in plain)} FROM peer_title_metrics_1m")[0][0] or 0
+    return client.execute(f"SELECT {' + '.join(f'sum({c})' for c in plain)} FROM peer_metrics_1m")[0][0] or 0
 
 
 def expected_total(titles: dict) -> int:

@@ -16,9 +16,15 @@ from warehouse.client import connect
 
 @pytest.mark.stack
 def test_smoke_run_reports_every_figure_and_leaves_nothing(stack, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "bench.throughput", "--smoke", "--results-dir", str(tmp_path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=400)
-    output = run.stdout + run.stderr
+    log = tmp_path / "bench.log"      # a run that hangs still shows how far it got
+    with log.open("w") as out:
+        try:
+            run = subprocess.run([sys.executable, "-m", "bench.throughput", "--smoke", "--results-dir", str(tmp_path)],
+                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True, timeout=400)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the smoke bench took more than 400 s; its output so far:\n" + log.read_text()[-5000:])
+    output = log.read_text()
+    run.stdout = output
     written = sorted(tmp_path.glob("*.json"))
     assert len(written) == 1, output[-5000:]
     r = json.loads(written[0].read_text())
