@@ -10,6 +10,10 @@ a unique id whose arrival a plain SELECT can see. Freshness = producer send → 
     drama.content       script_created    → titles (script_created_at)
     drama.users         user_profile      → events_raw (event_type = 'user_profile')
 
+With design "peer" (bench.peer's Kafka engine tables and views instead of the worker), a probe is
+visible once peer_metrics_1m counts it: the same column, or for drama.content any row of its title;
+the peer stores nothing of drama.users, which gets no probe. The RSS is then ClickHouse's.
+
 A probe's title_id (user_id on drama.users) is `probe-<n>`; its event time is the simulated
 time of the newest load message sent, so it is never late for its partition. Probes go through
 their own producer (linger 0), so the load producer's batching is not in the figure.
@@ -26,8 +30,10 @@ from dataclasses import dataclass
 
 import orjson
 
+from bench.exactness import start_peer
 from bench.load import Clock, paced, producer, simulate
 from bench.stack import Namespace
+from infra import services
 from infra.process import ServiceError
 from infra.settings import Settings
 from producer import key_of
@@ -53,7 +59,21 @@ VISIBLE_IN = {
 }
 
 
-def view_label(topic: str) -> str:
+DESIGNS = ("worker", "peer")
+PEER_TOPICS = tuple(t for t in topics.INPUT_TOPICS if t != topics.USERS)
+# what each design has counted so far, against the messages sent
+PROCESSED_SQL = {"worker": "SELECT sum(events_in) FROM pipeline_health_1m",
+                 "peer": "SELECT sum(messages) FROM peer_metrics_1m"}
+
+
+def probed_topics(design: str) -> tuple[str, ...]:
+    return topics.INPUT_TOPICS if design == "worker" else PEER_TOPICS
+
+
+def view_label(topic: str, design: str = "worker") -> str:
+    if design == "peer":
+        column = VISIBLE_IN[topic][1]
+        return f"peer_metrics_1m.{column}" if column else "peer_metrics_1m (a row of the title)"
     view, column = VISIBLE_IN[topic]
     return f"{view}.{column}" if column else {"titles": "titles (view)", "events_raw": "events_raw"}[view]
 
@@ -118,9 +138,9 @@ class Book:
 class Poller(threading.Thread):
     """Asks ClickHouse, as fast as it answers (pausing POLL_SLEEP_S), which pending probes are visible."""
 
-    def __init__(self, settings: Settings, book: Book):
+    def __init__(self, settings: Settings, book: Book, design: str = "worker"):
         super().__init__(daemon=True)
-        self.settings, self.book = settings, book
+        self.settings, self.book, self.design = settings, book, design
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self.cycles = 0
@@ -130,6 +150,10 @@ class Poller(threading.Thread):
         # 18.16 applies a WHERE outside a GROUP BY view after aggregating everything unless asked
         pushdown = {"enable_optimize_predicate_expression": 1}
         try:
+            while not self.stop.is_set() and self.design == "peer":
+                self.poll_peer(client)
+                self.cycles += 1
+                self.stop.wait(POLL_SLEEP_S)
             while not self.stop.is_set():
                 waiting = self.book.waiting()
                 metric = {p.pid: p for p in waiting if VISIBLE_IN[p.topic][0] == "title_metrics_1m"}
@@ -157,6 +181,22 @@ class Poller(threading.Thread):
             self.error = error
         finally:
             client.disconnect()
+
+
+    def poll_peer(self, client) -> None:
+        waiting = {p.pid: p for p in self.book.waiting()}
+        if not waiting:
+            return
+        rows = client.execute(
+            f"SELECT title_id, {', '.join(f'sum({c})' for c in METRIC_COLUMNS)}, sum(messages) "
+            f"FROM peer_metrics_1m WHERE title_id IN %(ids)s GROUP BY title_id", {"ids": tuple(waiting)})
+        at = time.monotonic()
+        hits = []
+        for title_id, *values in rows:
+            column = VISIBLE_IN[waiting[title_id].topic][1]
+            if (values[METRIC_COLUMNS.index(column)] if column else values[-1]) > 0:
+                hits.append(title_id)
+        self.book.seen(hits, at)
 
 
 class RssSampler(threading.Thread):
@@ -210,7 +250,7 @@ def latency_figures(probes: list[Probe], missing: list[Probe]) -> dict:
 
 
 async def _probes(out, settings: Settings, book: Book, clock: Clock, rate: str, stop: asyncio.Event, run_id: str,
-                  counter: list) -> list:
+                  counter: list, design: str) -> list:
     """Every PROBE_INTERVAL_S until stopped: one probe per input topic."""
     loop = asyncio.get_running_loop()
     begin = loop.time()
@@ -218,7 +258,7 @@ async def _probes(out, settings: Settings, book: Book, clock: Clock, rate: str, 
     tick = 0
     while not stop.is_set():
         at = rfc3339(clock.now)
-        for topic in topics.INPUT_TOPICS:
+        for topic in probed_topics(design):
             counter[0] += 1
             pid = f"probe-{run_id}-{counter[0]}"
             event = probe_event(topic, pid, at)
@@ -233,12 +273,12 @@ async def _probes(out, settings: Settings, book: Book, clock: Clock, rate: str, 
     return acks
 
 
-def _wait_drained(client, book: Book, sent: int, timeout: float, check) -> dict:
-    """Until every probe is visible and the worker counted every message sent so far."""
+def _wait_drained(client, book: Book, sent: int, timeout: float, check, design: str) -> dict:
+    """Until every probe is visible and the design counted every message sent so far."""
     started = time.monotonic()
     events = 0
     while time.monotonic() - started < timeout:
-        events = client.execute("SELECT sum(events_in) FROM pipeline_health_1m")[0][0] or 0
+        events = client.execute(PROCESSED_SQL[design])[0][0] or 0
         if not book.waiting() and events >= sent:
             return {"drained_s": round(time.monotonic() - started, 2), "timed_out": False}
         check()
@@ -247,7 +287,7 @@ def _wait_drained(client, book: Book, sent: int, timeout: float, check) -> dict:
 
 
 async def _run(ns: Namespace, rates: list[tuple[str, float]], load_messages, duration: float, warmup: int,
-               book: Book, rss: RssSampler, wait_timeout: float, say) -> list[dict]:
+               book: Book, rss: RssSampler, wait_timeout: float, say, design: str) -> list[dict]:
     s = ns.settings
     items = iter(load_messages)
     clock = Clock(load_messages[0].emit_time)
@@ -262,23 +302,25 @@ async def _run(ns: Namespace, rates: list[tuple[str, float]], load_messages, dur
         # Warm-up: the worker joins its group and restores every partition before anything is measured.
         sent = 0
         stop = asyncio.Event()
-        probing = asyncio.create_task(_probes(probe_out, s, book, clock, "warm-up", stop, run_id, counter))
+        probing = asyncio.create_task(_probes(probe_out, s, book, clock, "warm-up", stop, run_id, counter,
+                                                design))
         await paced(load_out, s, items, rate=max(warmup / 2.0, 1.0), count=warmup, clock=clock)
         sent += warmup
         stop.set()
         await asyncio.gather(*(await probing))
         drained = await asyncio.to_thread(_wait_drained, client, book, sent + counter[0], wait_timeout,
-                                          ns.check_workers)
+                                          ns.check_workers, design)
         if drained["timed_out"]:
-            raise ServiceError(f"freshness warm-up: the worker did not process {sent + counter[0]} messages in "
+            raise ServiceError(f"freshness warm-up: the {design} did not process {sent + counter[0]} messages in "
                                f"{wait_timeout:.0f}s ({drained})")
         book.done.clear()
-        say(f"[freshness] warm-up done ({warmup:,} messages and {counter[0]} probes visible)")
+        say(f"[freshness {design}] warm-up done ({warmup:,} messages and {counter[0]} probes visible)")
         for label, rate in rates:
             count = int(rate * duration)
             rss.phase = label
             stop = asyncio.Event()
-            probing = asyncio.create_task(_probes(probe_out, s, book, clock, label, stop, run_id, counter))
+            probing = asyncio.create_task(_probes(probe_out, s, book, clock, label, stop, run_id, counter,
+                                                    design))
             say(f"[freshness {label}] {count:,} messages at {rate:,.0f}/s for {duration:.0f}s, probes on every topic")
             produced = await paced(load_out, s, items, rate=rate, count=count, clock=clock)
             stop.set()
@@ -286,14 +328,14 @@ async def _run(ns: Namespace, rates: list[tuple[str, float]], load_messages, dur
             sent += count
             rss.phase = f"{label} drain"
             drained = await asyncio.to_thread(_wait_drained, client, book, sent + counter[0], wait_timeout,
-                                              ns.check_workers)
+                                              ns.check_workers, design)
             missing = [p for p in book.waiting() if p.rate == label]
             book.seen([p.pid for p in missing], float("nan"))  # out of the way of the next rate
             done = [p for p in book.done if p.rate == label and p.seen == p.seen]
             lost = [p for p in book.done if p.rate == label and p.seen != p.seen]
             per_topic = {}
-            for topic in topics.INPUT_TOPICS:
-                per_topic[topic] = {"visible_in": view_label(topic),
+            for topic in probed_topics(design):
+                per_topic[topic] = {"visible_in": view_label(topic, design),
                                     **latency_figures([p for p in done if p.topic == topic],
                                                       [p for p in lost if p.topic == topic])}
             result = {"label": label, "target_per_s": rate, "producer": produced, "duration_s": duration,
@@ -310,20 +352,28 @@ async def _run(ns: Namespace, rates: list[tuple[str, float]], load_messages, dur
 
 
 def run(base: Settings, rates: list[tuple[str, float]], duration: float, say=print, warmup: int = 2000,
-        wait_timeout: float = 240.0, users_per_day: float = 20_000.0) -> dict:
+        wait_timeout: float = 240.0, users_per_day: float = 20_000.0, design: str = "worker") -> dict:
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {DESIGNS}, not {design!r}")
     need = warmup + sum(int(rate * duration) for _, rate in rates)
-    say(f"[freshness] simulating {need:,} messages of background load")
+    say(f"[freshness {design}] simulating {need:,} messages of background load")
     load_messages = simulate(need, seed=7, users_per_day=users_per_day)
-    with Namespace(base, "freshness", say) as ns:
-        worker = ns.start_workers(1)[0]
-        say(f"[freshness] worker up (pid {worker.pid()})")
+    with Namespace(base, f"freshness-{design}", say) as ns:
+        if design == "worker":
+            pid = ns.start_workers(1)[0].pid()
+            say(f"[freshness] worker up (pid {pid})")
+        else:
+            start_peer(ns)
+            pid = services.ClickHouse(base).pid()
+            say("[freshness peer] the peer's Kafka tables and views made")
         book = Book()
-        poller = Poller(ns.settings, book)
-        rss = RssSampler(worker.pid())
+        poller = Poller(ns.settings, book, design)
+        rss = RssSampler(pid)
         poller.start()
         rss.start()
         try:
-            results = asyncio.run(_run(ns, rates, load_messages, duration, warmup, book, rss, wait_timeout, say))
+            results = asyncio.run(_run(ns, rates, load_messages, duration, warmup, book, rss, wait_timeout, say,
+                                       design))
         finally:
             poller.stop.set()
             rss.stop.set()
@@ -334,6 +384,7 @@ def run(base: Settings, rates: list[tuple[str, float]], duration: float, say=pri
         values = [kb for _, _, kb in rss.samples]
         return {"namespace": ns.namespace, "probe_interval_s": PROBE_INTERVAL_S, "poll_sleep_s": POLL_SLEEP_S,
                 "poll_cycles": poller.cycles, "rates": results,
-                "worker_rss": {"pid": worker.pid(), "samples": len(values),
+                "design": design, "rss_of": "worker" if design == "worker" else "clickhouse-server",
+                "worker_rss": {"pid": pid, "samples": len(values),
                                "max_mb": round(max(values) / 1024, 1) if values else None,
                                "end_mb": round(values[-1] / 1024, 1) if values else None}}

@@ -333,10 +333,10 @@ def finish(ns: Namespace, p: dict) -> None:
     client.disconnect()
 
 
-def counted_total(client) -> int:
-    """Every count-type counter of the peer's title table, summed (what the messages must reach)."""
+def counted_total(client, table: str = "peer_metrics_1m") -> int:
+    """Every count-type title counter of `table`, summed (what the messages must reach)."""
     plain = [c for c in TITLE_COUNTERS if c not in FLOATS]
-    return client.execute(f"SELECT {' + '.join(f'sum({c})' for c in plain)} FROM peer_metrics_1m")[0][0] or 0
+    return client.execute(f"SELECT {' + '.join(f'sum({c})' for c in plain)} FROM {table}")[0][0] or 0
 
 
 def expected_total(titles: dict) -> int:

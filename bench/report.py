@@ -93,6 +93,53 @@ def targets(results: dict) -> dict:
     return out
 
 
+def exactness_row(name: str, r: dict) -> tuple[str, str, str]:
+    """A bench.exactness result: exact or not, and how far off."""
+    vs, ep = r["title_vs_messages"], r["episode_vs_messages"]
+    detail = (f"{vs['differing_cells']:,} cells of {vs['expected_rows']:,} rows differ, {vs['missing_rows']} "
+              f"missing, {vs['extra_rows']} extra; episode_metrics exact: {ep['equal']}")
+    if vs["differing_totals"]:
+        detail += "; totals (got, exact): " + ", ".join(
+            f"{c} {a:,} vs {b:,}" for c, (a, b) in list(vs["differing_totals"].items())[:6])
+    if r["settled"]["timed_out"]:
+        detail += f"; NOT SETTLED after {r['settled']['settled_s']}s"
+    return name, f"title_metrics exact: {vs['equal']}", detail
+
+
+def freshness_rows(results: dict, design: str, key: str, goals: dict | None) -> list[tuple[str, str, str]]:
+    """The rows of one design's freshness run (the worker's carries the p99 target)."""
+    rows: list[tuple[str, str, str]] = []
+    fresh = results.get(key) or {}
+    errors = results.get("errors", {})
+    stage = key.replace("_", "-")
+    if not fresh and stage in errors:
+        rows.append((f"freshness, {design}", "failed", errors[stage]))
+    for r in fresh.get("rates", []):
+        produced = r["producer"]
+        head = (f"{design} freshness @ {r['label']}: producer sent {num(produced['achieved_per_s'])}/s "
+                f"(target {num(r['target_per_s'])}/s) for {produced['send_seconds']:.0f}s")
+        rss = r.get("worker_rss") or {}
+        notes = [f"all acknowledged {produced['ack_tail_s']:.2f}s after the last send"]
+        if produced["achieved_per_s"] < PRODUCER_SHORT * r["target_per_s"]:
+            notes.append(f"PRODUCER BELOW TARGET: the load generator (on the same cores) set this rate, "
+                         f"not the {design}")
+        if goals and r["target_per_s"] == P99_TARGET_RATE:
+            notes.append("target p99 < 2 s on every topic: " + met(goals["p99_lt_2s_at_5k"]["met"]))
+        if r["drain_after"]["timed_out"]:
+            notes.append("NOT DRAINED after the run")
+        whose = "worker" if fresh.get("rss_of", "worker") == "worker" else "ClickHouse"
+        rows.append((head, f"{whose} RSS {rss.get('end_mb', '—')} MB (max {rss.get('max_mb', '—')})",
+                     "; ".join(notes)))
+        for topic, t in r["topics"].items():
+            if "p50_s" in t:
+                value = f"p50 {t['p50_s']:.2f} · p95 {t['p95_s']:.2f} · p99 {t['p99_s']:.2f} · max {t['max_s']:.2f} s"
+            else:
+                value = "no probe seen"
+            rows.append((f"  {topic} → {t['visible_in']}", value,
+                         f"{t['seen']} probes" + (f", {t['missing']} NOT visible" if t["missing"] else "")))
+    return rows
+
+
 def table(results: dict) -> str:
     """One Markdown table: every figure of the run, with its reference and target beside it."""
     m = results["machine"]
@@ -174,30 +221,20 @@ def table(results: dict) -> str:
                      + ", ".join(f"{c} {a:,} vs {b:,}" for c, (a, b) in list(vs["differing_totals"].items())[:6])))
     elif "faults" in errors:
         rows.append(("peer on faults", "failed", errors["faults"]))
-    fresh = results.get("freshness") or {}
-    if not fresh and "freshness" in errors:
-        rows.append(("freshness", "failed", errors["freshness"]))
-    for r in fresh.get("rates", []):
-        produced = r["producer"]
-        head = (f"freshness @ {r['label']}: producer sent {num(produced['achieved_per_s'])}/s "
-                f"(target {num(r['target_per_s'])}/s) for {produced['send_seconds']:.0f}s")
-        rss = r.get("worker_rss") or {}
-        notes = [f"all acknowledged {produced['ack_tail_s']:.2f}s after the last send"]
-        if produced["achieved_per_s"] < PRODUCER_SHORT * r["target_per_s"]:
-            notes.append("PRODUCER BELOW TARGET: the load generator (on the same cores) set this rate, not the worker")
-        if r["target_per_s"] == P99_TARGET_RATE:
-            notes.append("target p99 < 2 s on every topic: " + met(goals["p99_lt_2s_at_5k"]["met"]))
-        if r["drain_after"]["timed_out"]:
-            notes.append("NOT DRAINED after the run")
-        rows.append((head, f"worker RSS {rss.get('end_mb', '—')} MB (max {rss.get('max_mb', '—')})", "; ".join(notes)))
-        for topic in INPUT_TOPICS:
-            t = r["topics"][topic]
-            if "p50_s" in t:
-                value = f"p50 {t['p50_s']:.2f} · p95 {t['p95_s']:.2f} · p99 {t['p99_s']:.2f} · max {t['max_s']:.2f} s"
-            else:
-                value = "no probe seen"
-            rows.append((f"  {topic} → {t['visible_in']}", value,
-                         f"{t['seen']} probes" + (f", {t['missing']} NOT visible" if t["missing"] else "")))
+    fw = results.get("faults_worker")
+    if fw:
+        rows.append(exactness_row(f"worker on the same faults, sent at {num(fw['rate'])}/s", fw))
+    elif "faults-worker" in errors:
+        rows.append(("worker on faults", "failed", errors["faults-worker"]))
+    for design, c in (results.get("crash") or {}).items():
+        name = f"{design} after kill -9 of ClickHouse"
+        if c:
+            rows.append(exactness_row(f"{name} at {c['kill_at']:.0%} of {c['messages']:,} msgs sent at "
+                                      f"{num(c['rate'])}/s (back in {c['killed']['away_s']}s)", c))
+        elif f"crash-{design}" in errors:
+            rows.append((name, "failed", errors[f"crash-{design}"]))
+    for design, key in (("worker", "freshness"), ("peer", "freshness_peer")):
+        rows += freshness_rows(results, design, key, goals if design == "worker" else None)
     dedup = results.get("dedup") or {}
     rows.append(("de-duplication memory per remembered event id",
                  f"{dedup['bytes_per_id']:.1f} bytes" if dedup.get("bytes_per_id") is not None

@@ -27,7 +27,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ceiling, drain, freshness, peer, report, stack
+from bench import ceiling, drain, exactness, freshness, peer, report, stack
 from bench.load import by_topic, preload, simulate
 from infra import services
 from infra.settings import load
@@ -62,6 +62,12 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--dedup-ids", type=int, help="ids for measure_bytes_per_id (default 1,000,000; smoke 100,000)")
     p.add_argument("--fault-messages", type=int,
                    help="messages for the faults stage (default 300,000; smoke 40,000)")
+    p.add_argument("--crash-messages", type=int,
+                   help="messages each design gets in the crash stage, kill -9 of ClickHouse after 40%% of them "
+                        "(default 300,000; smoke 20,000)")
+    p.add_argument("--paced-rate", type=float,
+                   help="events/s at which the crash stage and the worker's faults run send (default 10,000; "
+                        "smoke 4,000)")
     p.add_argument("--duplicates", type=float, default=0.05,
                    help="share of events the simulator resends in the faults stage (default 0.05; "
                         "as many more held back up to ten minutes)")
@@ -69,11 +75,13 @@ def parse(argv) -> argparse.Namespace:
     p.add_argument("--clean", action="store_true",
                    help="only remove what earlier runs left behind (namespaces bench<8 hex digits>), then exit")
     p.add_argument("--skip", default="",
-                   help="stages to leave out, comma-separated: ceiling,drain,peer,faults,freshness,dedup")
+                   help="stages to leave out, comma-separated: ceiling,drain,peer,faults,crash,freshness,dedup")
     args = p.parse_args(argv)
     args.messages = args.messages or (80_000 if args.smoke else 1_000_000)
     args.duration = args.duration or (3.0 if args.smoke else 25.0)
     args.fault_messages = args.fault_messages or (40_000 if args.smoke else 300_000)
+    args.crash_messages = args.crash_messages or (20_000 if args.smoke else 300_000)
+    args.paced_rate = args.paced_rate or (4_000.0 if args.smoke else 10_000.0)
     args.dedup_ids = args.dedup_ids or (100_000 if args.smoke else 1_000_000)
     args.rates = [float(r) for r in (args.rates or ("2000" if args.smoke else "2000,5000,10000")).split(",") if r]
     args.half_max = not (args.no_half_max or args.smoke)
@@ -285,9 +293,14 @@ def main(argv=None) -> int:
         drains = results["drain"]
         worker_metrics = drains.get("1", {}).get("_metrics")
         results["peer"] = stage("peer", lambda: peer.run(base, messages, worker_metrics, say))
-        results["faults"] = stage("faults", lambda: peer.run_faults(base, simulate(
-            args.fault_messages, users_per_day=args.users_per_day,
-            faults=Faults(duplicates=args.duplicates, out_of_order=args.duplicates)), say))
+        fault_messages = simulate(args.fault_messages, users_per_day=args.users_per_day,
+                                  faults=Faults(duplicates=args.duplicates, out_of_order=args.duplicates))
+        results["faults"] = stage("faults", lambda: peer.run_faults(base, fault_messages, say))
+        results["faults_worker"] = stage("faults-worker", lambda: exactness.run(
+            base, fault_messages, "worker", args.paced_rate, kill=False, say=say))
+        crash_messages = messages[:args.crash_messages]
+        results["crash"] = {design: stage(f"crash-{design}", lambda design=design: exactness.run(
+            base, crash_messages, design, args.paced_rate, kill=True, say=say)) for design in exactness.DESIGNS}
 
         rates = [(rate_label(r), r) for r in args.rates]
         one_worker = drains.get("1", {}).get("msgs_per_s")
@@ -298,6 +311,8 @@ def main(argv=None) -> int:
                 results["errors"]["freshness-half-max"] = "no 1-worker drain figure to take 50% of"
         results["freshness"] = stage("freshness", lambda: freshness.run(base, rates, args.duration, say,
                                                                          users_per_day=args.users_per_day))
+        results["freshness_peer"] = stage("freshness-peer", lambda: freshness.run(
+            base, rates, args.duration, say, users_per_day=args.users_per_day, design="peer"))
         results["dedup"] = stage("dedup", lambda: dedup_figure(args.dedup_ids)) or (
             {"error": results["errors"].get("dedup", "skipped")})
     finally:
