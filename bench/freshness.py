@@ -32,7 +32,7 @@ import orjson
 
 from bench.exactness import start_peer
 from bench.load import Clock, paced, producer, simulate
-from bench.stack import Namespace
+from bench.stack import Namespace, process_tree
 from infra import services
 from infra.process import ServiceError
 from infra.settings import Settings
@@ -200,7 +200,7 @@ class Poller(threading.Thread):
 
 
 class RssSampler(threading.Thread):
-    """VmRSS of the worker process (kB in /proc/<pid>/status), tagged with the current phase."""
+    """VmRSS of the worker's process tree (kB in /proc/<pid>/status), tagged with the current phase."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
@@ -210,14 +210,18 @@ class RssSampler(threading.Thread):
         self.stop = threading.Event()
 
     def read(self) -> int | None:
-        try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1])
-        except OSError:
-            return None
-        return None
+        """kB resident in the process and its descendants (the worker's Faust process is a child of
+        infra/supervise.py: the supervisor's own 12 MB were all an earlier version reported)."""
+        total = None
+        for pid in process_tree(self.pid):
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmRSS:"):
+                            total = (total or 0) + int(line.split()[1])
+            except OSError:
+                continue
+        return total
 
     def run(self) -> None:
         while not self.stop.is_set():

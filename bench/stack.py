@@ -37,25 +37,33 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """CPU seconds (utime + stime, /proc/<pid>/stat) of a process and every descendant so far, with
-    the descendants already exited and reaped (cutime + cstime): a worker runs under
-    infra/supervise.py, its Faust process a child. 0.0 if the process is gone."""
-    if pid is None:
-        return 0.0
+def process_tree(pid: int) -> list[int]:
+    """The process and its living descendants: a worker runs under infra/supervise.py, its Faust
+    process a child."""
     parents: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             fields = _stat(int(entry.name))
             if fields:
                 parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    ticks, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, ()))
+    return tree
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (utime + stime, /proc/<pid>/stat) of a process and every descendant so far, with
+    the descendants already exited and reaped (cutime + cstime). 0.0 if the process is gone."""
+    if pid is None:
+        return 0.0
+    ticks = 0
+    for current in process_tree(pid):
         fields = _stat(current)
         if fields:
             ticks += sum(int(x) for x in fields[11:15])
-            todo.extend(parents.get(current, ()))
     return ticks / CLOCK_TICKS
 
 
