@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.drain import events_in
 from bench.load import preload, simulate
-from bench.stack import Namespace
+from bench.stack import Namespace, process_tree
 from infra.settings import ROOT, load
 from warehouse.client import connect
 
@@ -107,7 +107,8 @@ def drain_once(messages: list, spy: Path | None = None, say=print) -> dict:
         preload(ns.settings, messages)
         client = connect(ns.settings)
         [worker] = ns.start_workers(1)
-        pid = worker.pid()
+        tree = process_tree(worker.pid())   # infra/supervise.py, then the Faust process it runs
+        pid = tree[1] if len(tree) > 1 else tree[0]
         recorder = None
         if spy is not None:
             recorder = subprocess.Popen([py_spy(), "record", "--gil", "-r", str(PY_SPY_RATE), "-f", "raw",
