@@ -69,26 +69,20 @@ def kill_clickhouse(base: Settings, timeout: float = 60.0) -> dict:
 def start_peer(ns: Namespace) -> None:
     """The peer's tables on every input topic, each on a fresh group from offset 0; dropped on close."""
     s = ns.settings
-    groups = {t: f"{ns.namespace}-peer-x-{peer.short(t)}" for t in INPUT_TOPICS}
-    names = {t: s.topic(t) for t in INPUT_TOPICS}
-    targets, per_topic = peer.ddl(s, groups, names)
-    for topic in INPUT_TOPICS:
-        peer.commit_zero(s, groups[topic], [names[topic]])
-    client = connect(s)
-    for statement in targets + [st for topic in INPUT_TOPICS for st in per_topic[topic]]:
-        client.execute(statement)
 
     def drop_peer():
         c = connect(s)
         try:
-            for topic in INPUT_TOPICS:
-                peer.drop_topic(c, topic)
-            c.execute("DROP TABLE IF EXISTS peer_metrics_1m")
+            peer.drop(c, INPUT_TOPICS)
         finally:
             c.disconnect()
 
     ns.cleanups.append(drop_peer)
-    client.disconnect()
+    client = connect(s)
+    try:
+        peer.create(client, s, {t: f"{ns.namespace}-peer-x-{peer.short(t)}" for t in INPUT_TOPICS})
+    finally:
+        client.disconnect()
 
 
 def settle(settings: Settings, table: str, floor: int, stable_s: float, timeout: float, check=lambda: None) -> dict:

@@ -143,6 +143,24 @@ def ddl(s: Settings, group_of: dict[str, str], topic_names: dict[str, str]) -> t
     return targets, per_topic
 
 
+def create(client, settings: Settings, group_of: dict[str, str], with_target: bool = True) -> None:
+    """The peer's Kafka tables and views on the topics of `group_of` (contract topic → its group,
+    offset 0 committed for it first), and peer_metrics_1m unless it exists already."""
+    names = {t: settings.topic(t) for t in group_of}
+    targets, per_topic = ddl(settings, group_of, names)
+    for topic, group in group_of.items():
+        commit_zero(settings, group, [names[topic]])
+    for statement in (targets if with_target else []) + [st for t in group_of for st in per_topic[t]]:
+        client.execute(statement)
+
+
+def drop(client, topics) -> None:
+    """Everything create() made on `topics`."""
+    for topic in topics:
+        drop_topic(client, topic)
+    client.execute("DROP TABLE IF EXISTS peer_metrics_1m")
+
+
 def drop_topic(client, topic: str) -> None:
     name = short(topic)
     for table in (f"peer_{name}_mv", f"peer_q_{name}"):
@@ -273,23 +291,12 @@ def engine_pass(ns: Namespace, label: str, expected: dict[str, int], done_when, 
         return f"{ns.namespace}-peer-{label}-{short(topic)}" + (f"-r{attempt[topic]}" if attempt[topic] else "")
 
     def drop_all():
-        for topic in topics:
-            drop_topic(client, topic)
-        client.execute("DROP TABLE IF EXISTS peer_metrics_1m")
+        drop(client, topics)
 
     ns.cleanups.append(drop_all)
-    names = {t: s.topic(t) for t in topics}
 
     def start(only: list[str]) -> None:
-        targets, per_topic = ddl(s, {t: group(t) for t in only}, names)
-        for topic in only:
-            commit_zero(s, group(topic), [names[topic]])
-        if len(only) == len(topics):
-            for statement in targets:
-                client.execute(statement)
-        for topic in only:
-            for statement in per_topic[topic]:
-                client.execute(statement)
+        create(client, s, {t: group(t) for t in only}, with_target=len(only) == len(topics))
 
     cpu_before = cpu_seconds(clickhouse)
     created = time.monotonic()
