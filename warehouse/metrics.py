@@ -70,7 +70,10 @@ COUNTERS = tuple(METRICS)
 
 # Not a counter of the parts: a distinct count over their per-viewer rows (user_id set, counters 0).
 # The rollups keep it last; the title_metrics_* views show it after VIEWERS_AFTER, as metrics-v1 lists it.
-DISTINCT = ("unique_viewers", "uniqExactIf", "String, UInt8", "user_id, user_id != ''")
+# Its states hold 8-byte hashes of the user ids (the first half of the 16-byte hash uniqExact of a String
+# keeps, so migration 0017 converted the earlier states exactly): half the bytes (warehouse/README.md, "Storage").
+USER_HASH = "reinterpretAsUInt64(sipHash128(user_id))"
+DISTINCT = ("unique_viewers", "uniqExactIf", "UInt64, UInt8", f"{USER_HASH}, user_id != ''")
 VIEWERS_AFTER = "rebuffer_ms_sum"
 PARTS, GRAINS = "title_metrics_1m_parts", {"1m": "window_start", "1h": "toStartOfHour(window_start)",
                                            "1d": "toStartOfDay(window_start)"}

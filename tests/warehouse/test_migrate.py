@@ -1,5 +1,6 @@
 import pytest
 
+from warehouse.metrics import GRAINS
 from warehouse.migrate import MIGRATIONS, MigrationError, checksum, files, ledger, migrate, statements
 
 
@@ -82,3 +83,42 @@ def test_make_migrate_says_what_it_did(stack, run_id):
         connect(stack, "default").execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
     assert first.returncode == 0 and f"database {settings.clickhouse_db}: applied 0001_" in first.stdout, first
     assert again.returncode == 0 and "nothing to apply" in again.stdout, again
+
+
+def test_0017_converts_the_stored_viewer_states_so_old_and_new_merge_exactly(empty_database):
+    """The title and segment rollups' distinct viewers move from 16-byte to 8-byte hashes. The states
+    stored before are converted (their parts are gone after 7 days): a user counted before the
+    migration and seen again after it must count once, in every grain."""
+    settings, client = empty_database
+    ledger(client)
+    for version, path in files().items():       # the database as the release before 0017 left it
+        if version < "0017":
+            for statement in statements(path.read_text()):
+                client.execute(statement.rstrip(";"))
+            client.execute("INSERT INTO schema_migrations (version, checksum) VALUES", [(version, checksum(path))])
+
+    def feed(users: range, minute: int) -> None:
+        at = f"toDateTime('2026-12-01 10:00:00') + {minute * 60}"
+        client.execute(f"INSERT INTO title_metrics_1m_parts (window_start, title_id, user_id) "
+                       f"SELECT {at}, concat('t', toString(number % 3)), concat('u', toString(number)) "
+                       f"FROM numbers({users.start}, {len(users)})")
+        client.execute(f"INSERT INTO segment_metrics_1m_parts (window_start, gender, age_band, country, user_id, "
+                       f"viewer, payer) SELECT {at}, 'f', '25-34', 'US', concat('u', toString(number)), 1, "
+                       f"number % 7 = 0 FROM numbers({users.start}, {len(users)})")
+
+    feed(range(0, 5000), 0)
+    feed(range(1000, 3000), 1)
+    assert "0017_rollups_hashed_viewers" in migrate(settings)
+    feed(range(4000, 9000), 1)          # 4000–4999 were counted before: in the 1h and 1d states
+    feed(range(2000, 2500), 0)          # and in the same minute: the converted 1m state
+    for grain in ("1m", "1h", "1d"):
+        type_, = client.execute(f"SELECT type FROM system.columns WHERE database = currentDatabase() "
+                                f"AND table = 'title_metrics_{grain}_rollup' AND name = 'unique_viewers'")[0]
+        assert type_ == "AggregateFunction(uniqExactIf, UInt64, UInt8)"
+        assert client.execute(f"SELECT toUInt32(window_start), title_id, unique_viewers FROM title_metrics_{grain} "
+                              f"ORDER BY window_start, title_id") == client.execute(
+            f"SELECT toUInt32({GRAINS[grain]}) AS w, title_id, uniqExactIf(user_id, user_id != '') FROM title_metrics_1m_parts "
+            f"GROUP BY w, title_id ORDER BY w, title_id")
+        assert client.execute(f"SELECT uniqExactIfMerge(viewers), uniqExactIfMerge(payers) "
+                              f"FROM segment_metrics_{grain}_rollup") == [(9000, len(range(0, 9000, 7)))]
+    assert client.execute("SELECT uniqExactIfMerge(unique_viewers) FROM title_metrics_1m_rollup") == [(9000,)]

@@ -1040,8 +1040,8 @@ CREATE TABLE segment_metrics_1d_rollup
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1059,8 +1059,8 @@ CREATE MATERIALIZED VIEW segment_metrics_1d_rollup_mv TO segment_metrics_1d_roll
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfDay(window_start) AS window_start,
@@ -1071,8 +1071,8 @@ AS SELECT
     sumState(purchases) AS purchases,
     sumState(iap_revenue_usd) AS iap_revenue_usd,
     sumState(ad_revenue_usd) AS ad_revenue_usd,
-    uniqExactIfState(user_id, viewer = 1) AS viewers,
-    uniqExactIfState(user_id, payer = 1) AS payers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), viewer = 1) AS viewers,
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), payer = 1) AS payers
 FROM segment_metrics_1m_parts
 GROUP BY
     window_start,
@@ -1121,8 +1121,8 @@ CREATE TABLE segment_metrics_1h_rollup
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1140,8 +1140,8 @@ CREATE MATERIALIZED VIEW segment_metrics_1h_rollup_mv TO segment_metrics_1h_roll
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfHour(window_start) AS window_start,
@@ -1152,8 +1152,8 @@ AS SELECT
     sumState(purchases) AS purchases,
     sumState(iap_revenue_usd) AS iap_revenue_usd,
     sumState(ad_revenue_usd) AS ad_revenue_usd,
-    uniqExactIfState(user_id, viewer = 1) AS viewers,
-    uniqExactIfState(user_id, payer = 1) AS payers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), viewer = 1) AS viewers,
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), payer = 1) AS payers
 FROM segment_metrics_1m_parts
 GROUP BY
     window_start,
@@ -1247,8 +1247,8 @@ CREATE TABLE segment_metrics_1m_rollup
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1266,8 +1266,8 @@ CREATE MATERIALIZED VIEW segment_metrics_1m_rollup_mv TO segment_metrics_1m_roll
     `purchases` AggregateFunction(sum, UInt64),
     `iap_revenue_usd` AggregateFunction(sum, Float64),
     `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, String, UInt8),
-    `payers` AggregateFunction(uniqExactIf, String, UInt8)
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     window_start,
@@ -1278,8 +1278,8 @@ AS SELECT
     sumState(purchases) AS purchases,
     sumState(iap_revenue_usd) AS iap_revenue_usd,
     sumState(ad_revenue_usd) AS ad_revenue_usd,
-    uniqExactIfState(user_id, viewer = 1) AS viewers,
-    uniqExactIfState(user_id, payer = 1) AS payers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), viewer = 1) AS viewers,
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), payer = 1) AS payers
 FROM segment_metrics_1m_parts
 GROUP BY
     window_start,
@@ -1593,7 +1593,7 @@ CREATE TABLE title_metrics_1d_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1633,7 +1633,7 @@ CREATE MATERIALIZED VIEW title_metrics_1d_rollup_mv TO title_metrics_1d_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfDay(window_start) AS window_start,
@@ -1666,7 +1666,7 @@ AS SELECT
     sumState(comments) AS comments,
     sumState(ratings) AS ratings,
     sumState(rating_stars_sum) AS rating_stars_sum,
-    uniqExactIfState(user_id, user_id != '') AS unique_viewers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), user_id != '') AS unique_viewers
 FROM title_metrics_1m_parts
 GROUP BY
     window_start,
@@ -1775,7 +1775,7 @@ CREATE TABLE title_metrics_1h_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1815,7 +1815,7 @@ CREATE MATERIALIZED VIEW title_metrics_1h_rollup_mv TO title_metrics_1h_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     toStartOfHour(window_start) AS window_start,
@@ -1848,7 +1848,7 @@ AS SELECT
     sumState(comments) AS comments,
     sumState(ratings) AS ratings,
     sumState(rating_stars_sum) AS rating_stars_sum,
-    uniqExactIfState(user_id, user_id != '') AS unique_viewers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), user_id != '') AS unique_viewers
 FROM title_metrics_1m_parts
 GROUP BY
     window_start,
@@ -2042,7 +2042,7 @@ CREATE TABLE title_metrics_1m_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -2082,7 +2082,7 @@ CREATE MATERIALIZED VIEW title_metrics_1m_rollup_mv TO title_metrics_1m_rollup
     `comments` AggregateFunction(sum, UInt64),
     `ratings` AggregateFunction(sum, UInt64),
     `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, String, UInt8)
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
 )
 AS SELECT
     window_start,
@@ -2115,7 +2115,7 @@ AS SELECT
     sumState(comments) AS comments,
     sumState(ratings) AS ratings,
     sumState(rating_stars_sum) AS rating_stars_sum,
-    uniqExactIfState(user_id, user_id != '') AS unique_viewers
+    uniqExactIfState(reinterpretAsUInt64(sipHash128(user_id)), user_id != '') AS unique_viewers
 FROM title_metrics_1m_parts
 GROUP BY
     window_start,
