@@ -117,8 +117,8 @@ def test_0017_converts_the_stored_viewer_states_so_old_and_new_merge_exactly(emp
         assert type_ == "AggregateFunction(uniqExactIf, UInt64, UInt8)"
         assert client.execute(f"SELECT toUInt32(window_start), title_id, unique_viewers FROM title_metrics_{grain} "
                               f"ORDER BY window_start, title_id") == client.execute(
-            f"SELECT toUInt32({GRAINS[grain]}) AS w, title_id, uniqExactIf(user_id, user_id != '') FROM title_metrics_1m_parts "
-            f"GROUP BY w, title_id ORDER BY w, title_id")
+            f"SELECT toUInt32({GRAINS[grain]}) AS w, title_id, uniqExactIf(user_id, user_id != '') "
+            f"FROM title_metrics_1m_parts GROUP BY w, title_id ORDER BY w, title_id")
         assert client.execute(f"SELECT uniqExactIfMerge(viewers), uniqExactIfMerge(payers) "
                               f"FROM segment_metrics_{grain}_rollup") == [(9000, len(range(0, 9000, 7)))]
     assert client.execute("SELECT uniqExactIfMerge(unique_viewers) FROM title_metrics_1m_rollup") == [(9000,)]
