@@ -126,7 +126,8 @@ class Memory:
                                     confirm=lambda ids: self.confirm(topic, partition, ids), now=now, commit=commit)
         try:
             return run(messages)
-        except Exception:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
+        except Exception as whole:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
+            error = whole       # what every message gets if none raises alone (they fail only together)
             log.exception("classifying %d message(s) of %s[%d] raised; isolating the one(s) that cause it",
                           len(messages), topic, partition)
             refused = []

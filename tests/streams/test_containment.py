@@ -112,6 +112,28 @@ def test_the_worker_dead_letters_an_event_whose_classification_raises_and_counts
     assert state.watermark is not None                                   # the others moved the state
 
 
+def test_a_batch_that_raises_only_together_is_dead_lettered_whole_with_its_error(monkeypatch):
+    """No message raises alone, yet the partition's messages together do: every one is refused
+    with the batch's error (none lost, none counted), and the worker goes on."""
+    from streams.memory import Memory
+
+    real = batch.digests
+
+    def digests(ids):
+        if len(ids) > 1:
+            raise OverflowError("injected: too many at once")
+        return real(ids)
+
+    monkeypatch.setattr(batch, "digests", digests)
+    memory = Memory(reads=None)
+    memory.profiles = {}
+    messages = [start(n) for n in range(4)]
+    part = memory.classify_partition(TOPIC, 0, messages, PartitionMemory(), batch.utc_now())
+    assert [(i.offset, i.reason) for i in part.invalid] == [(n, "processing_error") for n in range(4)]
+    assert all(i.detail.startswith("OverflowError") and "too many at once" in i.detail for i in part.invalid)
+    assert part.accepted == [] and (part.first, part.last) == (0, 3)
+
+
 def test_a_dead_letter_is_cut_to_64_kib_and_says_so():
     big = batch.Invalid(TOPIC, 0, 1, None, b"x" * 200_000, "invalid_field", "the message is 200,000 bytes")
     assert len(batch.dlq_value(big)) == 64 * 1024
