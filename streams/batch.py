@@ -122,7 +122,8 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
 
     memory: the partition's watermark and remembered ids; profiles: user_id → segment (from
     user_profile events as they pass); confirm(ids) → the ids among them that events_raw holds for
-    this partition (a digest match is a duplicate only if confirmed); now: the worker's clock
+    this partition (a digest match is a duplicate only if confirmed; without confirm, as in the
+    replay, which reads events_raw itself, every digest match is one); now: the worker's clock
     (naive UTC), which no event time may pass by more than 5 minutes.
 
     memory and profiles change only at the very end, once everything else has succeeded, and not
@@ -144,7 +145,8 @@ def classify(topic: str, partition: int, messages: list, memory: PartitionMemory
     found = memory.table.find(digests(ids))
     suspects = np.flatnonzero(found >= memory.cutoff)
     if suspects.size:
-        held = confirm([ids[i] for i in suspects]) if confirm else set()
+        asked = [ids[i] for i in suspects]
+        held = confirm(asked) if confirm else set(asked)
         for i in suspects:
             if ids[i] not in held:                       # a digest collision: a new id after all
                 found[i] = -1

@@ -46,3 +46,16 @@ def test_ids_are_forgotten_an_hour_of_event_time_behind_the_newest():
 
 def test_an_id_costs_at_most_32_bytes():
     assert measure_bytes_per_id(1_000_000) <= 32
+
+
+def test_without_a_confirm_a_remembered_id_is_a_duplicate():
+    """The replay classifies without asking events_raw: an id seen in an earlier batch is still a
+    duplicate (before, every digest match counted as a collision there, and was counted again)."""
+    memory = PartitionMemory()
+
+    def one(offset: int, at: str):
+        message = Message("drama.viewing", 0, offset, None, start("a", at, "x"))
+        return classify("drama.viewing", 0, [message], memory, {})
+
+    first, again = one(0, "2026-01-05T12:00:00Z"), one(1, "2026-01-05T12:00:01Z")
+    assert first.accepted == [0] and again.duplicates == [1] and again.accepted == []
