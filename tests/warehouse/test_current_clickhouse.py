@@ -104,3 +104,31 @@ def test_the_reach_is_computed_swapped_in_and_read_on_current_clickhouse(current
     assert current.query("SELECT days, app_id, users FROM app_reach_latest", "CSV").data() == '1,"a",1\n'
     assert current.query("SELECT viewers, payers FROM kpis_1d", "CSV").data() == "1,1\n"
     assert current.query("SELECT users FROM active_users_1d", "CSV").data() == "1\n"
+
+
+def test_0017_converts_the_viewer_states_on_current_clickhouse_too(current):
+    """Migration 0017 reads each 16-byte-hash state as a String and keeps the first 8 bytes of each
+    hash: the serialized state and CAST must agree on current ClickHouse as they do on 18.16."""
+    current.query("CREATE DATABASE conv")
+    current.query("USE conv")
+    try:
+        for version, path in files().items():
+            if version < "0017":
+                for statement in statements(path.read_text()):
+                    current.query(statement.rstrip(";"))
+
+        def feed(first: int, count: int) -> None:
+            current.query(f"INSERT INTO title_metrics_1m_parts (window_start, title_id, user_id) SELECT "
+                          f"toDateTime('2026-12-01 10:00:00'), 't', concat('u', toString(number)) "
+                          f"FROM numbers({first}, {count})")
+
+        feed(0, 3000)
+        for statement in statements((MIGRATIONS / "0017_rollups_hashed_viewers.sql").read_text()):
+            current.query(statement.rstrip(";"))
+        feed(2000, 3000)                                  # 2000–2999 counted before the conversion
+        for grain in ("1m", "1h", "1d"):
+            viewers = current.query(f"SELECT unique_viewers FROM title_metrics_{grain}", "TSV").data().strip()
+            assert viewers == "5000", grain
+    finally:
+        current.query("USE drama")
+        current.query("DROP DATABASE conv")
