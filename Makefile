@@ -4,6 +4,10 @@ STATE  ?= .state
 VENV   := $(STATE)/venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# `make up CLUSTER=1` (and status, logs, migrate, down): the cluster mode (infra/cluster.py, infra/SCALING.md)
+ifdef CLUSTER
+export DRAMA_CLUSTER := $(CLUSTER)
+endif
 
 .PHONY: demo test test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
 
@@ -12,7 +16,7 @@ help:
 	@echo "make test    the whole test suite on the real services (starts what it needs)"
 	@echo "make test-reliability  the reliability suite (tests/reliability/): a ledger verdict per scenario"
 	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
-	@echo "make up | down | status | logs    the native stack (python -m launcher ...)"
+	@echo "make up | down | status | logs    the native stack (python -m launcher ...); CLUSTER=1: the cluster"
 	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
 	@echo "make dashboards  the five dashboards, the viewer role and the alerts into Superset (make up runs it too)"
 

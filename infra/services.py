@@ -25,9 +25,12 @@ from infra.supervise import read_restarts
 INFRA = ROOT / "infra"
 
 
-def render(template: Path, target: Path, settings: Settings) -> Path:
-    """Fill ${NAME} placeholders of a config template from the settings."""
+def render(template: Path, target: Path, settings: Settings, **extra: str) -> Path:
+    """Fill ${NAME} placeholders of a config template from the settings (and `extra`)."""
     values = {
+        **extra,
+        "ZOOKEEPER_HOST": settings.zookeeper_host,
+        "ZOOKEEPER_PORT": str(settings.zookeeper_port),
         "STATE_DIR": str(settings.state_dir),
         "KAFKA_HOST": settings.kafka_host,
         "KAFKA_PORT": str(settings.kafka_port),
@@ -92,10 +95,9 @@ class Service:
     def pid(self) -> int | None:
         return self.pidfile.read()
 
-    def up(self) -> str:
+    def start(self) -> int:
+        """Spawn the process unless it runs (installed and prepared first); its pid. No waiting."""
         pid = self.pid()
-        if pid and self.healthy():
-            return f"{self.name}: already running (pid {pid}) on {self.address()}"
         if pid is None:
             taken = [f"{h}:{p}" for h, p in self.ports() if port_open(h, p)]
             if taken:
@@ -109,6 +111,13 @@ class Service:
             self.prepare()
             pid = spawn(self.argv(), self.log, env=self.env(), cwd=ROOT)
             self.pidfile.write(pid)
+        return pid
+
+    def up(self) -> str:
+        pid = self.pid()
+        if pid and self.healthy():
+            return f"{self.name}: already running (pid {pid}) on {self.address()}"
+        pid = self.start()
         started = time.monotonic()
         while time.monotonic() - started < self.start_timeout:
             if not pid_alive(pid):

@@ -12,6 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,19 @@ ENV = {
     "DRAMA_TOPIC_PARTITIONS": "4",
     # Where each Faust worker keeps its data directory (<this>/<faust_app_id>); empty: <DRAMA_STATE_DIR>/faust.
     "DRAMA_FAUST_DATA_DIR": "",
+    # "1": the cluster mode (`make up CLUSTER=1`): 3 KRaft brokers, ZooKeeper, and ClickHouse as
+    # CLUSTER_SHARDS shards × CLUSTER_REPLICAS replicas, each on its own ports from the bases below
+    # (Settings.kafka_brokers, Settings.clickhouse_nodes: the topology, in this one place).
+    "DRAMA_CLUSTER": "",
+    "CLUSTER_KAFKA_PORT": "19092",              # broker N (1..3) at this + N - 1
+    "CLUSTER_KAFKA_CONTROLLER_PORT": "19192",
+    "CLUSTER_CLICKHOUSE_PORT": "9101",          # server N (1..shards × replicas) at this + N - 1
+    "CLUSTER_CLICKHOUSE_HTTP_PORT": "8201",
+    "CLUSTER_CLICKHOUSE_INTERSERVER_PORT": "9201",
+    "CLUSTER_SHARDS": "2",
+    "CLUSTER_REPLICAS": "2",
+    "ZOOKEEPER_HOST": "127.0.0.1",
+    "ZOOKEEPER_PORT": "2281",
     "KAFKA_HOST": "127.0.0.1",
     "KAFKA_PORT": "9092",
     "KAFKA_CONTROLLER_PORT": "9093",
@@ -147,6 +161,28 @@ def _int(name: str):
     return field(default_factory=lambda: env_int(name), metadata={"env": name})
 
 
+class Broker(NamedTuple):
+    node_id: int
+    host: str
+    port: int
+    controller_port: int
+
+
+class Node(NamedTuple):
+    """One ClickHouse server of the cluster."""
+    index: int          # 1.. in shard order
+    shard: int
+    replica: int
+    host: str
+    port: int           # native protocol
+    http_port: int
+    interserver_port: int
+
+    @property
+    def name(self) -> str:
+        return f"clickhouse-{self.index}"
+
+
 @dataclass(frozen=True)
 class Settings:
     state_dir: Path = field(default_factory=lambda: Path(env("DRAMA_STATE_DIR")), metadata={"env": "DRAMA_STATE_DIR"})
@@ -156,6 +192,18 @@ class Settings:
     faust_data_dir: Path | None = field(default_factory=lambda: Path(env("DRAMA_FAUST_DATA_DIR"))
                                         if env("DRAMA_FAUST_DATA_DIR") else None,
                                         metadata={"env": "DRAMA_FAUST_DATA_DIR"})
+
+    cluster: bool = field(default_factory=lambda: env("DRAMA_CLUSTER") not in ("", "0"),
+                          metadata={"env": "DRAMA_CLUSTER"})
+    cluster_kafka_port: int = _int("CLUSTER_KAFKA_PORT")
+    cluster_kafka_controller_port: int = _int("CLUSTER_KAFKA_CONTROLLER_PORT")
+    cluster_clickhouse_port: int = _int("CLUSTER_CLICKHOUSE_PORT")
+    cluster_clickhouse_http_port: int = _int("CLUSTER_CLICKHOUSE_HTTP_PORT")
+    cluster_clickhouse_interserver_port: int = _int("CLUSTER_CLICKHOUSE_INTERSERVER_PORT")
+    cluster_shards: int = _int("CLUSTER_SHARDS")
+    cluster_replicas: int = _int("CLUSTER_REPLICAS")
+    zookeeper_host: str = _str("ZOOKEEPER_HOST")
+    zookeeper_port: int = _int("ZOOKEEPER_PORT")
 
     kafka_host: str = _str("KAFKA_HOST")
     kafka_port: int = _int("KAFKA_PORT")
@@ -219,15 +267,59 @@ class Settings:
     def __post_init__(self) -> None:
         if self.faust_data_dir is None:
             object.__setattr__(self, "faust_data_dir", Path(self.state_dir) / "faust")
+        if self.cluster:    # readers (Superset, queries, the launcher) talk to the first server
+            first = self.clickhouse_nodes[0]
+            object.__setattr__(self, "clickhouse_port", first.port)
+            object.__setattr__(self, "clickhouse_http_port", first.http_port)
 
     def as_env(self) -> dict[str, str]:
         """These settings as environment variables, for a child process to read back."""
-        return {f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self)}
+        values = {f.metadata["env"]: str(getattr(self, f.name)) for f in fields(self)}
+        values["DRAMA_CLUSTER"] = "1" if self.cluster else ""
+        return values
+
+    # --- the cluster's topology (DRAMA_CLUSTER=1) -----------------------------------------
+    CLUSTER_NAME = "drama"          # remote_servers' name, ON CLUSTER's and Distributed's
+
+    @property
+    def kafka_brokers(self) -> list[Broker]:
+        """The cluster's KRaft brokers (each a controller voter too); the single broker otherwise."""
+        if not self.cluster:
+            return [Broker(1, self.kafka_host, self.kafka_port, self.kafka_controller_port)]
+        return [Broker(n, self.kafka_host, self.cluster_kafka_port + n - 1, self.cluster_kafka_controller_port + n - 1)
+                for n in (1, 2, 3)]
+
+    @property
+    def clickhouse_nodes(self) -> list[Node]:
+        """The cluster's ClickHouse servers, shard by shard (server N is shard (N-1) // replicas + 1)."""
+        nodes = []
+        for shard in range(1, self.cluster_shards + 1):
+            for replica in range(1, self.cluster_replicas + 1):
+                n = len(nodes) + 1
+                nodes.append(Node(n, shard, replica, self.clickhouse_host, self.cluster_clickhouse_port + n - 1,
+                                  self.cluster_clickhouse_http_port + n - 1,
+                                  self.cluster_clickhouse_interserver_port + n - 1))
+        return nodes
+
+    def shard_nodes(self, shard: int) -> list[Node]:
+        return [node for node in self.clickhouse_nodes if node.shard == shard]
+
 
     # --- derived names -------------------------------------------------------------------
     @property
     def kafka_bootstrap(self) -> str:
-        return f"{self.kafka_host}:{self.kafka_port}"
+        """Every broker's address, comma-separated (what Kafka clients take)."""
+        return ",".join(f"{b.host}:{b.port}" for b in self.kafka_brokers)
+
+    @property
+    def faust_broker(self) -> str:
+        """The brokers as Faust's `broker` setting takes several: URLs separated by `;`."""
+        return ";".join(f"kafka://{b.host}:{b.port}" for b in self.kafka_brokers)
+
+    @property
+    def topic_replicas(self) -> int:
+        """Each topic's replication factor: 3 on the cluster (written while 2 are in sync), else 1."""
+        return len(self.kafka_brokers)
 
     @property
     def clickhouse_db(self) -> str:

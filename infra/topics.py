@@ -44,8 +44,9 @@ def create_topics(settings: Settings) -> list[str]:
     client = admin(settings)
     try:
         existing = set(client.list_topics())
-        wanted = [NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=1)
-                  for name in names if name not in existing]
+        configs = {"min.insync.replicas": "2"} if settings.topic_replicas >= 3 else {}
+        wanted = [NewTopic(name, num_partitions=settings.topic_partitions, replication_factor=settings.topic_replicas,
+                           topic_configs=configs) for name in names if name not in existing]
         if wanted:
             try:
                 client.create_topics(wanted)

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from infra import services
+from infra import cluster, services
 from infra.services import Service
 from infra.settings import Settings
 
 
-def bring_up(settings: Settings, *, stack: Iterable[type[Service]] = services.STACK,
+def stack_for(settings: Settings) -> tuple[type[Service], ...]:
+    """The services `make up` starts: services.STACK, or on the cluster (DRAMA_CLUSTER=1) infra/cluster.py's."""
+    return cluster.stack(settings) if settings.cluster else services.STACK
+
+
+def bring_up(settings: Settings, *, stack: Iterable[type[Service]] | None = None,
              apps: Iterable[type[Service]] = (), started: list[Service] | None = None,
              report: Callable[[str], None] = print) -> list[Service]:
     """Start the services in `stack` (reusing those already running), create the settings'
@@ -35,9 +40,11 @@ def bring_up(settings: Settings, *, stack: Iterable[type[Service]] = services.ST
     from warehouse.migrate import migrate
 
     started = [] if started is None else started
-    stack = tuple(stack)
+    stack = tuple(stack_for(settings) if stack is None else stack)
     for kind in stack:
         _start(kind(settings), started, report)
+    if settings.cluster and stack:
+        cluster.wait_replicated(settings)
     report(f"topics: {', '.join(create_topics(settings))}")
     applied = migrate(settings)
     report(f"warehouse: database {settings.clickhouse_db}, "

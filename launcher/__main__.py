@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import os
 import sys
 import time
 
-from infra import services
+from infra import cluster, services
 from infra.process import ServiceError, tail
 from infra.settings import load
-from launcher import bring_up, demo
+from launcher import bring_up, demo, stack_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +30,17 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "demo", "down", "status", "logs", "topics"])
     parser.add_argument("service", nargs="?", help="for `logs`: one service's log")
+    parser.add_argument("--cluster", action="store_true",
+                        help="the cluster mode (also DRAMA_CLUSTER=1, `make up CLUSTER=1`): 3 Kafka brokers, "
+                             "ZooKeeper, ClickHouse shards × replicas (infra/SCALING.md)")
     args = parser.parse_args(argv)
+    if args.cluster:
+        os.environ["DRAMA_CLUSTER"] = "1"
     settings = load()
-    everything = [kind(settings) for kind in (*services.STACK, *services.APPS)]
+    everything = [kind(settings) for kind in (*stack_for(settings), *services.APPS)]
+    if args.command == "down" and not settings.cluster:    # whichever mode started them
+        everything = [kind(settings) for kind in cluster.stack(load(cluster=True))
+                      if kind not in services.STACK] + everything
     started = time.monotonic()
     report = functools.partial(print, flush=True)
     try:

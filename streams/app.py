@@ -32,12 +32,13 @@ class WorkerApp(faust.App):
 
 app = WorkerApp(
     SETTINGS.faust_app_id,
-    broker=f"kafka://{SETTINGS.kafka_bootstrap}",
+    broker=SETTINGS.faust_broker,
     store="memory://",
     datadir=str(SETTINGS.faust_app_dir),
     autodiscover=False,
     topic_partitions=SETTINGS.topic_partitions,
-    topic_replication_factor=1,
+    topic_replication_factor=SETTINGS.topic_replicas,
+    producer_acks=-1,                       # all in-sync replicas (2 of 3 on the cluster)
     consumer_auto_offset_reset="earliest",
     web_host="127.0.0.1",
     web_bind=SETTINGS.worker_web_bind,      # Faust's default is every interface

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from clickhouse_driver import Client
 
-from infra.settings import Settings
+from infra.settings import Node, Settings
 
 
 def connect(settings: Settings, database: str | None = None) -> Client:
@@ -11,6 +11,15 @@ def connect(settings: Settings, database: str | None = None) -> Client:
     return Client(host=settings.clickhouse_host, port=settings.clickhouse_port,
                   user=settings.clickhouse_user, password=settings.clickhouse_password,
                   database=database or settings.clickhouse_db,
+                  connect_timeout=5, send_receive_timeout=60, settings={"use_numpy": False},
+                  client_name=client_name(settings))
+
+
+def node_client(settings: Settings, node: Node, database: str | None = "") -> Client:
+    """A client on one server of the cluster (settings.clickhouse_nodes): on `database`, on the
+    settings' database when it is "", on none ("default") when None."""
+    return Client(host=node.host, port=node.port, user=settings.clickhouse_user, password=settings.clickhouse_password,
+                  database=settings.clickhouse_db if database == "" else (database or "default"),
                   connect_timeout=5, send_receive_timeout=60, settings={"use_numpy": False},
                   client_name=client_name(settings))
 

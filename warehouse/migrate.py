@@ -93,6 +93,8 @@ def check(client, known: dict[str, Path]) -> dict[str, str]:
 
 def migrate(settings: Settings) -> list[str]:
     """Create the database if needed, check the ledger and apply what is pending; return the versions applied."""
+    if settings.cluster:
+        return migrate_cluster(settings)
     connect(settings, "default").execute(f"CREATE DATABASE IF NOT EXISTS `{settings.clickhouse_db}`")
     client = connect(settings)
     known = files(codecs=has_codecs(client))
@@ -106,6 +108,34 @@ def migrate(settings: Settings) -> list[str]:
         client.execute(f"INSERT INTO {LEDGER} (version, checksum) VALUES", [(version, checksum(path))])
         done.append(version)
     return done
+
+
+def migrate_cluster(settings: Settings) -> list[str]:
+    """The cluster's migrate (warehouse/cluster.py): on every server, the pending migrations into
+    <db>_shard with Replicated engines (each server keeps its own ledger there), their data
+    statements on one replica of each shard only; then <db>'s Distributed tables and views."""
+    from warehouse import cluster
+    from warehouse.client import node_client
+
+    local = cluster.shard_database(settings)
+    movers = {node.index for node in cluster.first_replicas(settings)}
+    done: set[str] = set()
+    for node in settings.clickhouse_nodes:
+        node_client(settings, node, None).execute(f"CREATE DATABASE IF NOT EXISTS `{local}`")
+        client = node_client(settings, node, local)
+        known = files(codecs=has_codecs(client))
+        applied = check(client, known)
+        for version, path in known.items():
+            if version in applied:
+                continue
+            for statement in statements(path.read_text()):
+                if cluster.is_data(statement) and node.index not in movers:
+                    continue        # the shard's first replica moved these rows; replication brings them
+                client.execute(cluster.replicated(statement, local, version).rstrip(";"))
+            client.execute(f"INSERT INTO {LEDGER} (version, checksum) VALUES", [(version, checksum(path))])
+            done.add(version)
+    cluster.front(settings)
+    return sorted(done)
 
 
 def main() -> int:

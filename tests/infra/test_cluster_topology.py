@@ -1,0 +1,73 @@
+"""The cluster mode's topology and its configs, from the settings alone (no services)."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from infra.cluster import ClickHouseNode, KafkaBroker, numbered, stack
+from infra.settings import load
+from warehouse.cluster import is_data, replicated, shard_of
+
+
+def test_the_cluster_is_three_brokers_and_two_shards_of_two_replicas_on_their_own_ports():
+    s = load(cluster=True)
+    assert s.kafka_bootstrap == "127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094"
+    assert s.faust_broker == "kafka://127.0.0.1:19092;kafka://127.0.0.1:19093;kafka://127.0.0.1:19094"
+    assert [(n.shard, n.replica, n.port) for n in s.clickhouse_nodes] == [(1, 1, 9101), (1, 2, 9102),
+                                                                          (2, 1, 9103), (2, 2, 9104)]
+    assert s.clickhouse_port == 9101 and s.topic_replicas == 3                 # readers: the first server
+    single = load(cluster=False)
+    assert single.kafka_bootstrap == "127.0.0.1:9092" and single.clickhouse_port == 9000 and single.topic_replicas == 1
+    assert load(cluster=True).as_env()["DRAMA_CLUSTER"] == "1" and single.as_env()["DRAMA_CLUSTER"] == ""
+
+
+def test_each_clickhouse_server_gets_its_shard_replica_and_the_whole_cluster(tmp_path):
+    s = load(cluster=True, state_dir=tmp_path)
+    node = numbered(ClickHouseNode, 3)(s)
+    node.prepare()
+    conf = tmp_path / "cluster" / "clickhouse-3" / "clickhouse"
+    cluster = ET.parse(conf / "config.d" / "cluster.xml").getroot()
+    assert (cluster.findtext("macros/shard"), cluster.findtext("macros/replica")) == ("02", "r1")
+    shards = cluster.findall("remote_servers/drama/shard")
+    assert [[int(r.findtext("port")) for r in sh.findall("replica")] for sh in shards] == [[9101, 9102], [9103, 9104]]
+    assert cluster.findtext("zookeeper/node/port") == "2281"
+    main = ET.parse(conf / "config.xml").getroot()
+    assert (main.findtext("tcp_port"), main.findtext("http_port")) == ("9103", "8203")
+    assert main.findtext("path").startswith(str(conf))
+
+
+def test_the_brokers_are_each_others_voters(tmp_path, monkeypatch):
+    s = load(cluster=True, state_dir=tmp_path)
+    broker = numbered(KafkaBroker, 2)(s)
+    monkeypatch.setattr(broker, "cluster_id", lambda: "x")
+    (broker.home / "data").mkdir(parents=True)
+    (broker.home / "data" / "meta.properties").write_text("")                # formatted already
+    broker.prepare()
+    props = dict(line.split("=", 1) for line in (broker.home / "server.properties").read_text().splitlines()
+                 if line and not line.startswith("#"))
+    assert props["node.id"] == "2" and props["listeners"].startswith("PLAINTEXT://127.0.0.1:19093")
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19192,2@127.0.0.1:19193,3@127.0.0.1:19194"
+    assert (props["min.insync.replicas"], props["unclean.leader.election.enable"]) == ("2", "false")
+    names = [kind(s).name for kind in stack(s)][:8]
+    assert names == ["zookeeper", "clickhouse-1", "clickhouse-2", "clickhouse-3", "clickhouse-4",
+                     "kafka-1", "kafka-2", "kafka-3"]
+
+
+def test_migrations_get_replicated_engines_with_a_path_per_shard_migration_and_table():
+    sql = "CREATE TABLE IF NOT EXISTS t_new (a UInt8) ENGINE = AggregatingMergeTree()\nORDER BY a"
+    assert replicated(sql, "drama_shard", "0017_x") == (
+        "CREATE TABLE IF NOT EXISTS t_new (a UInt8) ENGINE = ReplicatedAggregatingMergeTree("
+        "'/clickhouse/tables/{shard}/drama_shard/0017_x/t_new', '{replica}')\nORDER BY a")
+    assert replicated("CREATE TABLE p AS t ENGINE = Null", "d", "v") == "CREATE TABLE p AS t ENGINE = Null"
+    assert replicated("CREATE MATERIALIZED VIEW m TO t AS SELECT 1", "d", "v") == \
+        "CREATE MATERIALIZED VIEW m TO t AS SELECT 1"
+    assert [is_data(q) for q in ("INSERT INTO t SELECT 1", "OPTIMIZE TABLE t FINAL", "ALTER TABLE t DELETE WHERE 1",
+                                 "ALTER TABLE t ADD COLUMN b UInt8", "RENAME TABLE a TO b")] == \
+        [True, True, True, False, False]
+
+
+def test_a_partition_always_maps_to_the_same_shard_and_both_shards_get_some():
+    s = load(cluster=True)
+    shards = [shard_of(s, f"drama.{t}", p) for t in ("viewing", "ads", "paywall", "distribution") for p in range(4)]
+    assert shards == [shard_of(s, f"drama.{t}", p) for t in ("viewing", "ads", "paywall", "distribution")
+                      for p in range(4)]
+    assert set(shards) == {1, 2}
