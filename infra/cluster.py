@@ -109,6 +109,23 @@ class ClickHouseNode(ClickHouse):
     def argv(self):
         return [*self.binary(), f"--config-file={self.node_settings.state_dir / 'clickhouse' / 'config.xml'}"]
 
+    def status(self) -> str:
+        """The service's line, with its replicated tables' state: how far behind (absolute_delay),
+        read-only ones (ZooKeeper lost), and parts waiting to be fetched."""
+        line = super().status()
+        if self.pid() is None:
+            return line
+        try:
+            from clickhouse_driver import Client
+            client = Client(self.node.host, port=self.node.port, user=self.settings.clickhouse_user,
+                            password=self.settings.clickhouse_password, connect_timeout=2, send_receive_timeout=5)
+            tables, delay, readonly, queue = client.execute(
+                "SELECT count(), max(absolute_delay), sum(is_readonly), sum(queue_size) FROM system.replicas")[0]
+        except Exception as error:  # noqa: BLE001 - status says it, whatever it is
+            return f"{line}  replicas: unknown ({type(error).__name__})"
+        return (f"{line}  shard {self.node.shard} replica {self.node.replica}: {tables} replicated tables, "
+                f"absolute_delay {delay}s, {readonly} read-only, {queue} queued")
+
     def healthy(self) -> bool:
         from infra.process import http_ok, port_open
         return http_ok(f"http://{self.node.host}:{self.node.http_port}/ping", "Ok") and \
@@ -214,3 +231,27 @@ def wait_replicated(settings: Settings, timeout: float = 60.0) -> None:
                     raise ServiceError(f"{node.name} does not reach ZooKeeper after {timeout:.0f}s ({error}); "
                                        f"see {home(settings) / node.name / 'logs'}") from None
                 time.sleep(1)
+
+
+def in_sync_replicas(settings: Settings) -> list[str]:
+    """One line per topic of the settings' namespace: its partitions' in-sync replicas, under-replicated ones named."""
+    from kafka import KafkaAdminClient
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="drama-status",
+                                 request_timeout_ms=5000)
+    except Exception as error:  # noqa: BLE001 - status says it
+        return [f"kafka ISR: unknown ({type(error).__name__}: {error})"]
+    try:
+        lines = []
+        for topic in sorted(admin.describe_topics(), key=lambda t: t["topic"]):
+            if topic["topic"].startswith("__"):
+                continue
+            partitions = sorted(topic["partitions"], key=lambda p: p["partition_index"])
+            short = [f"{p['partition_index']} ({len(p['isr_nodes'])} of {len(p['replica_nodes'])})"
+                     for p in partitions if len(p["isr_nodes"]) < len(p["replica_nodes"])]
+            isr = ",".join(str(len(p["isr_nodes"])) for p in partitions)
+            lines.append(f"kafka ISR  {topic['topic']:<24} in sync per partition: {isr}"
+                         + (f"  UNDER-REPLICATED: {', '.join(short)}" if short else ""))
+        return lines
+    finally:
+        admin.close()

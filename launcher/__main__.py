@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             for service in everything:
                 print(service.status())
+            if settings.cluster:
+                print("\n".join(cluster.in_sync_replicas(settings)))
         elif args.command == "logs":
             for service in everything:
                 if args.service in (None, service.name):

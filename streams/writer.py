@@ -25,15 +25,17 @@ from streams import batch as columns
 from streams.fetch import Fetches
 from streams.memory import Memory
 from streams.progress import in_thread, progress, retry
-from warehouse.sink import ClickHouseSink
+from warehouse.sink import ClickHouseSink, ShardedSink
 from warehouse.tables import HIGH_WATER
 
 log = logging.getLogger(__name__)
 
 
 def build_sinks(settings: Settings) -> dict:
-    """A sink per table the worker writes with high-water marks (warehouse/sink.py): table → sink."""
-    return {table: ClickHouseSink(settings, table) for table in HIGH_WATER}
+    """A sink per table the worker writes with high-water marks (warehouse/sink.py): table → sink;
+    on the cluster, each routes a partition's rows to its shard (ShardedSink)."""
+    kind = ShardedSink if settings.cluster else ClickHouseSink
+    return {table: kind(settings, table) for table in HIGH_WATER}
 
 
 class Batch(NamedTuple):

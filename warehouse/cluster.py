@@ -55,9 +55,24 @@ def is_data(statement: str) -> bool:
 
 
 def shard_of(settings: Settings, topic: str, partition: int) -> int:
-    """The shard a topic-partition's rows go to: fixed by the pair alone (crc32), so its
-    high-water marks live on exactly one shard whichever worker holds it."""
-    return zlib.crc32(f"{topic}/{partition}".encode()) % settings.cluster_shards + 1
+    """The shard a topic-partition's rows go to: fixed by the pair alone, so its high-water marks
+    live on exactly one shard whichever worker holds it; a topic's partitions take the shards in
+    turn (from one its name picks), so each shard gets an even share of every topic."""
+    return (zlib.crc32(topic.encode()) + partition) % settings.cluster_shards + 1
+
+
+def shard_client(settings: Settings, shard: int):
+    """A client on <db>_shard of the shard's first replica that answers (the next when one is down)."""
+    errors = []
+    for node in settings.shard_nodes(shard):
+        client = node_client(settings, node, shard_database(settings))
+        try:
+            client.execute("SELECT 1")
+            return client
+        except Exception as error:  # noqa: BLE001 - the next replica; all down: raised below
+            errors.append(f"{node.name}: {error}")
+            client.disconnect()
+    raise ConnectionError(f"no replica of shard {shard} answers: {'; '.join(errors)}")
 
 
 def first_replicas(settings: Settings) -> list[Node]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 from datetime import datetime, timezone
 from itertools import compress
-from typing import Sequence
+from typing import Callable, Sequence
 
 from clickhouse_driver.errors import ServerException, TypeMismatchError
 
@@ -54,8 +54,9 @@ def is_data_error(error: BaseException) -> bool:
 
 
 class ClickHouseSink:
-    def __init__(self, settings: Settings, table: str):
+    def __init__(self, settings: Settings, table: str, connect_to: Callable[[], object] | None = None):
         self.settings = settings
+        self.connect = connect_to or (lambda: connect(settings))     # the cluster: a shard's replica
         self.table = table
         self.columns = TABLES[table].columns
         self.client = None
@@ -64,7 +65,7 @@ class ClickHouseSink:
         self._insert = f"INSERT INTO {table} ({', '.join(self.columns)}) VALUES"
 
     def setup(self) -> None:
-        self.client = connect(self.settings)
+        self.client = self.connect()
         self.client.execute(f"SELECT {', '.join(self.columns)} FROM {self.table} LIMIT 0")
 
     def write(self, columns: Sequence[list]) -> int:
@@ -107,7 +108,7 @@ class ClickHouseSink:
         """The rows of `columns` that a data error refuses, found by bisection into `<table>_probe`, a
         Null-engine copy that checks a block as the table would and keeps nothing (migration 0014)."""
         whole = f"{type(error).__name__}: {str(error)[:300]}"
-        probe = connect(self.settings)
+        probe = self.connect()
         insert = f"INSERT INTO {self.table}_probe ({', '.join(self.columns)}) VALUES"
         try:
             refused: list[tuple[int, str]] = []
@@ -158,3 +159,44 @@ class ClickHouseSink:
                 f"WHERE ({', '.join(spec.high_water)}) IN %(stamps)s", {"stamps": stamps}))
         keep = [k not in held for k in keys]
         return [list(compress(column, keep)) for column in columns]
+
+
+class ShardedSink:
+    """The cluster's sink for one table (warehouse/cluster.py): each row goes to the shard its
+    topic-partition maps to (`shard_of`), into <db>_shard on a live replica of it, through one
+    ClickHouseSink per shard. A failed write leaves every shard's sink asking, on the retry, what
+    landed (a shard may have taken its rows while another failed); block de-duplication of the
+    Replicated tables would drop an identical block anyway."""
+
+    def __init__(self, settings: Settings, table: str):
+        from warehouse import cluster
+        self.table = table
+        self.columns = TABLES[table].columns
+        self.source = [self.columns.index(c) for c in (TABLES[table].high_water or SOURCE)[:2]]
+        self.shard_of = lambda topic, partition: cluster.shard_of(settings, _text(topic), partition)
+        self.shards = {shard: ClickHouseSink(settings, table, lambda shard=shard: cluster.shard_client(settings, shard))
+                       for shard in range(1, settings.cluster_shards + 1)}
+        self.refused: list[tuple[dict, str]] = []
+
+    def setup(self) -> None:
+        for sink in self.shards.values():
+            sink.setup()
+
+    def write(self, columns: Sequence[list]) -> int:
+        if not columns or not columns[0]:
+            return 0
+        topics, partitions = (columns[n] for n in self.source)
+        rows_of: dict[int, list[int]] = {}
+        for row, (topic, partition) in enumerate(zip(topics, partitions)):
+            rows_of.setdefault(self.shard_of(topic, partition), []).append(row)
+        self.refused, written = [], 0
+        try:
+            for shard, rows in sorted(rows_of.items()):
+                part = columns if len(rows) == len(columns[0]) else [[column[n] for n in rows] for column in columns]
+                written += self.shards[shard].write(part)
+                self.refused += self.shards[shard].refused
+        except Exception:
+            for sink in self.shards.values():
+                sink.uncertain = True
+            raise
+        return written

@@ -71,3 +71,38 @@ def test_a_partition_always_maps_to_the_same_shard_and_both_shards_get_some():
     assert shards == [shard_of(s, f"drama.{t}", p) for t in ("viewing", "ads", "paywall", "distribution")
                       for p in range(4)]
     assert set(shards) == {1, 2}
+
+
+class FakeShard:
+    def __init__(self, fail: bool = False):
+        self.blocks, self.fail, self.uncertain, self.refused = [], fail, False, []
+
+    def write(self, columns):
+        if self.fail:
+            raise ConnectionError("injected: the shard is down")
+        self.blocks.append(columns)
+        return len(columns[0])
+
+
+def test_the_sharded_sink_sends_each_partitions_rows_to_its_shard_and_a_failure_makes_every_shard_ask():
+    from warehouse.sink import ShardedSink
+    from warehouse.tables import TABLES
+
+    s = load(cluster=True)
+    sink = ShardedSink(s, "events_raw")
+    sink.shards = {1: FakeShard(), 2: FakeShard()}
+    at = {c: n for n, c in enumerate(TABLES["events_raw"].columns)}
+    rows = [("drama.viewing", p, o) for p in range(4) for o in range(3)]
+    columns = [[0] * len(rows) for _ in at]
+    for n, (t, p, o) in enumerate(rows):
+        columns[at["topic"]][n], columns[at["partition"]][n], columns[at["offset"]][n] = t, p, o
+    assert sink.write(columns) == 12
+    for shard, fake in sink.shards.items():
+        got = {(t, p) for block in fake.blocks for t, p in zip(block[at["topic"]], block[at["partition"]])}
+        assert got and all(shard_of(s, t, p) == shard for t, p in got)
+    sink.shards = {1: FakeShard(), 2: FakeShard(fail=True)}
+    try:
+        sink.write(columns)
+    except ConnectionError:
+        pass
+    assert all(fake.uncertain for fake in sink.shards.values())       # the retry asks each what landed
