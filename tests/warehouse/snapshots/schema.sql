@@ -53,10 +53,10 @@ GROUP BY
 -- active_users_1d_rollup
 CREATE TABLE active_users_1d_rollup
 (
-    `window_start` DateTime,
-    `app_id` String,
-    `parts_rows` AggregateFunction(count),
-    `users` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `app_id` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `users` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -390,15 +390,15 @@ GROUP BY
 -- episode_metrics_1d_rollup
 CREATE TABLE episode_metrics_1d_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `episode` UInt32,
-    `parts_rows` AggregateFunction(count),
-    `starts` AggregateFunction(sum, UInt64),
-    `completes` AggregateFunction(sum, UInt64),
-    `exits` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks` AggregateFunction(sum, UInt64)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `episode` UInt32 CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -464,15 +464,15 @@ GROUP BY
 -- episode_metrics_1h_rollup
 CREATE TABLE episode_metrics_1h_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `episode` UInt32,
-    `parts_rows` AggregateFunction(count),
-    `starts` AggregateFunction(sum, UInt64),
-    `completes` AggregateFunction(sum, UInt64),
-    `exits` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks` AggregateFunction(sum, UInt64)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `episode` UInt32 CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -538,19 +538,19 @@ GROUP BY
 -- episode_metrics_1m_parts
 CREATE TABLE episode_metrics_1m_parts
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `episode` UInt32,
-    `starts` UInt64,
-    `completes` UInt64,
-    `exits` UInt64,
-    `paywalls_shown` UInt64,
-    `unlocks` UInt64,
-    `src_topic` String,
-    `src_partition` UInt32,
-    `src_first_offset` UInt64,
-    `src_last_offset` UInt64,
-    `written_at` DateTime DEFAULT now()
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `episode` UInt32 CODEC(ZSTD(1)),
+    `starts` UInt64 CODEC(ZSTD(1)),
+    `completes` UInt64 CODEC(ZSTD(1)),
+    `exits` UInt64 CODEC(ZSTD(1)),
+    `paywalls_shown` UInt64 CODEC(ZSTD(1)),
+    `unlocks` UInt64 CODEC(ZSTD(1)),
+    `src_topic` String CODEC(ZSTD(1)),
+    `src_partition` UInt32 CODEC(ZSTD(1)),
+    `src_first_offset` UInt64 CODEC(ZSTD(1)),
+    `src_last_offset` UInt64 CODEC(ZSTD(1)),
+    `written_at` DateTime DEFAULT now() CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -579,15 +579,15 @@ ENGINE = `Null`;
 -- episode_metrics_1m_rollup
 CREATE TABLE episode_metrics_1m_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `episode` UInt32,
-    `parts_rows` AggregateFunction(count),
-    `starts` AggregateFunction(sum, UInt64),
-    `completes` AggregateFunction(sum, UInt64),
-    `exits` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks` AggregateFunction(sum, UInt64)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `episode` UInt32 CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -902,18 +902,18 @@ GROUP BY window_start;
 -- pipeline_health_1m_parts
 CREATE TABLE pipeline_health_1m_parts
 (
-    `window_start` DateTime,
-    `events_in` UInt64,
-    `accepted` UInt64,
-    `duplicates` UInt64,
-    `rejected` UInt64,
-    `late` UInt64,
-    `max_event_lag_s` Float64,
-    `src_topic` String,
-    `src_partition` UInt32,
-    `src_first_offset` UInt64,
-    `src_last_offset` UInt64,
-    `written_at` DateTime DEFAULT now()
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `events_in` UInt64 CODEC(ZSTD(1)),
+    `accepted` UInt64 CODEC(ZSTD(1)),
+    `duplicates` UInt64 CODEC(ZSTD(1)),
+    `rejected` UInt64 CODEC(ZSTD(1)),
+    `late` UInt64 CODEC(ZSTD(1)),
+    `max_event_lag_s` Float64 CODEC(ZSTD(1)),
+    `src_topic` String CODEC(ZSTD(1)),
+    `src_partition` UInt32 CODEC(ZSTD(1)),
+    `src_first_offset` UInt64 CODEC(ZSTD(1)),
+    `src_last_offset` UInt64 CODEC(ZSTD(1)),
+    `written_at` DateTime DEFAULT now() CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
 ORDER BY window_start
@@ -1032,16 +1032,16 @@ GROUP BY
 -- segment_metrics_1d_rollup
 CREATE TABLE segment_metrics_1d_rollup
 (
-    `window_start` DateTime,
-    `gender` String,
-    `age_band` String,
-    `country` String,
-    `parts_rows` AggregateFunction(count),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
-    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `gender` String CODEC(ZSTD(1)),
+    `age_band` String CODEC(ZSTD(1)),
+    `country` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1)),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1113,16 +1113,16 @@ GROUP BY
 -- segment_metrics_1h_rollup
 CREATE TABLE segment_metrics_1h_rollup
 (
-    `window_start` DateTime,
-    `gender` String,
-    `age_band` String,
-    `country` String,
-    `parts_rows` AggregateFunction(count),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
-    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `gender` String CODEC(ZSTD(1)),
+    `age_band` String CODEC(ZSTD(1)),
+    `country` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1)),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1194,21 +1194,21 @@ GROUP BY
 -- segment_metrics_1m_parts
 CREATE TABLE segment_metrics_1m_parts
 (
-    `window_start` DateTime,
-    `gender` String,
-    `age_band` String,
-    `country` String,
-    `user_id` String,
-    `viewer` UInt8,
-    `payer` UInt8,
-    `purchases` UInt64,
-    `iap_revenue_usd` Float64,
-    `ad_revenue_usd` Float64,
-    `src_topic` String,
-    `src_partition` UInt32,
-    `src_first_offset` UInt64,
-    `src_last_offset` UInt64,
-    `written_at` DateTime DEFAULT now()
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `gender` String CODEC(ZSTD(1)),
+    `age_band` String CODEC(ZSTD(1)),
+    `country` String CODEC(ZSTD(1)),
+    `user_id` String CODEC(ZSTD(1)),
+    `viewer` UInt8 CODEC(ZSTD(1)),
+    `payer` UInt8 CODEC(ZSTD(1)),
+    `purchases` UInt64 CODEC(ZSTD(1)),
+    `iap_revenue_usd` Float64 CODEC(ZSTD(1)),
+    `ad_revenue_usd` Float64 CODEC(ZSTD(1)),
+    `src_topic` String CODEC(ZSTD(1)),
+    `src_partition` UInt32 CODEC(ZSTD(1)),
+    `src_first_offset` UInt64 CODEC(ZSTD(1)),
+    `src_last_offset` UInt64 CODEC(ZSTD(1)),
+    `written_at` DateTime DEFAULT now() CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1239,16 +1239,16 @@ ENGINE = `Null`;
 -- segment_metrics_1m_rollup
 CREATE TABLE segment_metrics_1m_rollup
 (
-    `window_start` DateTime,
-    `gender` String,
-    `age_band` String,
-    `country` String,
-    `parts_rows` AggregateFunction(count),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
-    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `gender` String CODEC(ZSTD(1)),
+    `age_band` String CODEC(ZSTD(1)),
+    `country` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1)),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1428,13 +1428,13 @@ ENGINE = `Null`;
 -- title_first_views_parts
 CREATE TABLE title_first_views_parts
 (
-    `title_id` String,
-    `first_view_ts` Float64,
-    `src_topic` String,
-    `src_partition` UInt32,
-    `src_first_offset` UInt64,
-    `src_last_offset` UInt64,
-    `written_at` DateTime DEFAULT now()
+    `title_id` String CODEC(ZSTD(1)),
+    `first_view_ts` Float64 CODEC(ZSTD(1)),
+    `src_topic` String CODEC(ZSTD(1)),
+    `src_partition` UInt32 CODEC(ZSTD(1)),
+    `src_first_offset` UInt64 CODEC(ZSTD(1)),
+    `src_last_offset` UInt64 CODEC(ZSTD(1)),
+    `written_at` DateTime DEFAULT now() CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
 ORDER BY title_id
@@ -1563,37 +1563,37 @@ GROUP BY
 -- title_metrics_1d_rollup
 CREATE TABLE title_metrics_1d_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `parts_rows` AggregateFunction(count),
-    `teaser_impressions` AggregateFunction(sum, UInt64),
-    `teaser_views` AggregateFunction(sum, UInt64),
-    `hook_views` AggregateFunction(sum, UInt64),
-    `teaser_clicks` AggregateFunction(sum, UInt64),
-    `installs` AggregateFunction(sum, UInt64),
-    `ad_spend_usd` AggregateFunction(sum, Float64),
-    `episode_starts` AggregateFunction(sum, UInt64),
-    `episode_completes` AggregateFunction(sum, UInt64),
-    `episode_exits` AggregateFunction(sum, UInt64),
-    `watch_seconds` AggregateFunction(sum, Float64),
-    `startup_ms_sum` AggregateFunction(sum, UInt64),
-    `rebuffer_ms_sum` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks_coins` AggregateFunction(sum, UInt64),
-    `unlocks_subscription` AggregateFunction(sum, UInt64),
-    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64),
-    `coins_spent` AggregateFunction(sum, UInt64),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_impressions` AggregateFunction(sum, UInt64),
-    `ad_clicks` AggregateFunction(sum, UInt64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `likes` AggregateFunction(sum, UInt64),
-    `shares` AggregateFunction(sum, UInt64),
-    `comments` AggregateFunction(sum, UInt64),
-    `ratings` AggregateFunction(sum, UInt64),
-    `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `teaser_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `hook_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `installs` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_spend_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `episode_starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `watch_seconds` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `startup_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rebuffer_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_coins` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_subscription` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `coins_spent` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `likes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `shares` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `comments` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ratings` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rating_stars_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1745,37 +1745,37 @@ GROUP BY
 -- title_metrics_1h_rollup
 CREATE TABLE title_metrics_1h_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `parts_rows` AggregateFunction(count),
-    `teaser_impressions` AggregateFunction(sum, UInt64),
-    `teaser_views` AggregateFunction(sum, UInt64),
-    `hook_views` AggregateFunction(sum, UInt64),
-    `teaser_clicks` AggregateFunction(sum, UInt64),
-    `installs` AggregateFunction(sum, UInt64),
-    `ad_spend_usd` AggregateFunction(sum, Float64),
-    `episode_starts` AggregateFunction(sum, UInt64),
-    `episode_completes` AggregateFunction(sum, UInt64),
-    `episode_exits` AggregateFunction(sum, UInt64),
-    `watch_seconds` AggregateFunction(sum, Float64),
-    `startup_ms_sum` AggregateFunction(sum, UInt64),
-    `rebuffer_ms_sum` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks_coins` AggregateFunction(sum, UInt64),
-    `unlocks_subscription` AggregateFunction(sum, UInt64),
-    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64),
-    `coins_spent` AggregateFunction(sum, UInt64),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_impressions` AggregateFunction(sum, UInt64),
-    `ad_clicks` AggregateFunction(sum, UInt64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `likes` AggregateFunction(sum, UInt64),
-    `shares` AggregateFunction(sum, UInt64),
-    `comments` AggregateFunction(sum, UInt64),
-    `ratings` AggregateFunction(sum, UInt64),
-    `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `teaser_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `hook_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `installs` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_spend_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `episode_starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `watch_seconds` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `startup_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rebuffer_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_coins` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_subscription` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `coins_spent` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `likes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `shares` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `comments` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ratings` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rating_stars_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -1927,41 +1927,41 @@ GROUP BY
 -- title_metrics_1m_parts
 CREATE TABLE title_metrics_1m_parts
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `user_id` String DEFAULT '',
-    `episode_starts` UInt64,
-    `src_topic` String,
-    `src_partition` UInt32,
-    `src_first_offset` UInt64,
-    `src_last_offset` UInt64,
-    `written_at` DateTime DEFAULT now(),
-    `teaser_impressions` UInt64 DEFAULT 0,
-    `teaser_views` UInt64 DEFAULT 0,
-    `hook_views` UInt64 DEFAULT 0,
-    `teaser_clicks` UInt64 DEFAULT 0,
-    `installs` UInt64 DEFAULT 0,
-    `ad_spend_usd` Float64 DEFAULT 0,
-    `episode_completes` UInt64 DEFAULT 0,
-    `episode_exits` UInt64 DEFAULT 0,
-    `watch_seconds` Float64 DEFAULT 0,
-    `startup_ms_sum` UInt64 DEFAULT 0,
-    `rebuffer_ms_sum` UInt64 DEFAULT 0,
-    `paywalls_shown` UInt64 DEFAULT 0,
-    `unlocks_coins` UInt64 DEFAULT 0,
-    `unlocks_subscription` UInt64 DEFAULT 0,
-    `unlocks_rewarded_ad` UInt64 DEFAULT 0,
-    `coins_spent` UInt64 DEFAULT 0,
-    `purchases` UInt64 DEFAULT 0,
-    `iap_revenue_usd` Float64 DEFAULT 0,
-    `ad_impressions` UInt64 DEFAULT 0,
-    `ad_clicks` UInt64 DEFAULT 0,
-    `ad_revenue_usd` Float64 DEFAULT 0,
-    `likes` UInt64 DEFAULT 0,
-    `shares` UInt64 DEFAULT 0,
-    `comments` UInt64 DEFAULT 0,
-    `ratings` UInt64 DEFAULT 0,
-    `rating_stars_sum` UInt64 DEFAULT 0
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `user_id` String DEFAULT '' CODEC(ZSTD(1)),
+    `episode_starts` UInt64 CODEC(ZSTD(1)),
+    `src_topic` String CODEC(ZSTD(1)),
+    `src_partition` UInt32 CODEC(ZSTD(1)),
+    `src_first_offset` UInt64 CODEC(ZSTD(1)),
+    `src_last_offset` UInt64 CODEC(ZSTD(1)),
+    `written_at` DateTime DEFAULT now() CODEC(ZSTD(1)),
+    `teaser_impressions` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `teaser_views` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `hook_views` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `teaser_clicks` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `installs` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `ad_spend_usd` Float64 DEFAULT 0 CODEC(ZSTD(1)),
+    `episode_completes` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `episode_exits` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `watch_seconds` Float64 DEFAULT 0 CODEC(ZSTD(1)),
+    `startup_ms_sum` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `rebuffer_ms_sum` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `paywalls_shown` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `unlocks_coins` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `unlocks_subscription` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `unlocks_rewarded_ad` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `coins_spent` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `purchases` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `iap_revenue_usd` Float64 DEFAULT 0 CODEC(ZSTD(1)),
+    `ad_impressions` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `ad_clicks` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `ad_revenue_usd` Float64 DEFAULT 0 CODEC(ZSTD(1)),
+    `likes` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `shares` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `comments` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `ratings` UInt64 DEFAULT 0 CODEC(ZSTD(1)),
+    `rating_stars_sum` UInt64 DEFAULT 0 CODEC(ZSTD(1))
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -2012,37 +2012,37 @@ ENGINE = `Null`;
 -- title_metrics_1m_rollup
 CREATE TABLE title_metrics_1m_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `parts_rows` AggregateFunction(count),
-    `teaser_impressions` AggregateFunction(sum, UInt64),
-    `teaser_views` AggregateFunction(sum, UInt64),
-    `hook_views` AggregateFunction(sum, UInt64),
-    `teaser_clicks` AggregateFunction(sum, UInt64),
-    `installs` AggregateFunction(sum, UInt64),
-    `ad_spend_usd` AggregateFunction(sum, Float64),
-    `episode_starts` AggregateFunction(sum, UInt64),
-    `episode_completes` AggregateFunction(sum, UInt64),
-    `episode_exits` AggregateFunction(sum, UInt64),
-    `watch_seconds` AggregateFunction(sum, Float64),
-    `startup_ms_sum` AggregateFunction(sum, UInt64),
-    `rebuffer_ms_sum` AggregateFunction(sum, UInt64),
-    `paywalls_shown` AggregateFunction(sum, UInt64),
-    `unlocks_coins` AggregateFunction(sum, UInt64),
-    `unlocks_subscription` AggregateFunction(sum, UInt64),
-    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64),
-    `coins_spent` AggregateFunction(sum, UInt64),
-    `purchases` AggregateFunction(sum, UInt64),
-    `iap_revenue_usd` AggregateFunction(sum, Float64),
-    `ad_impressions` AggregateFunction(sum, UInt64),
-    `ad_clicks` AggregateFunction(sum, UInt64),
-    `ad_revenue_usd` AggregateFunction(sum, Float64),
-    `likes` AggregateFunction(sum, UInt64),
-    `shares` AggregateFunction(sum, UInt64),
-    `comments` AggregateFunction(sum, UInt64),
-    `ratings` AggregateFunction(sum, UInt64),
-    `rating_stars_sum` AggregateFunction(sum, UInt64),
-    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `teaser_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `hook_views` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `teaser_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `installs` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_spend_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `episode_starts` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_completes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `episode_exits` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `watch_seconds` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `startup_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rebuffer_ms_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `paywalls_shown` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_coins` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_subscription` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unlocks_rewarded_ad` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `coins_spent` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `purchases` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `iap_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `ad_impressions` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_clicks` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ad_revenue_usd` AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
+    `likes` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `shares` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `comments` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `ratings` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `rating_stars_sum` AggregateFunction(sum, UInt64) CODEC(ZSTD(1)),
+    `unique_viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
@@ -2243,11 +2243,11 @@ ANY LEFT JOIN
 -- title_users_1d_rollup
 CREATE TABLE title_users_1d_rollup
 (
-    `window_start` DateTime,
-    `title_id` String,
-    `parts_rows` AggregateFunction(count),
-    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8),
-    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8)
+    `window_start` DateTime CODEC(ZSTD(1)),
+    `title_id` String CODEC(ZSTD(1)),
+    `parts_rows` AggregateFunction(count) CODEC(ZSTD(1)),
+    `viewers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1)),
+    `payers` AggregateFunction(uniqExactIf, UInt64, UInt8) CODEC(ZSTD(1))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMMDD(window_start)
