@@ -42,6 +42,30 @@ def simulate(count: int, seed: int = 99, users_per_day: float = 20_000.0,
     return list(itertools.islice(world.stream(), count))
 
 
+class Simulated:
+    """The first `count` messages of a simulated world (as `simulate` gives them), generated again
+    on each pass rather than held: 10M Emissions held at once took 21 GB here and the kernel killed
+    the bench, where the world streams 1M messages in 7 s in 45 MB. The same seed gives the same
+    messages on every pass."""
+
+    def __init__(self, count: int, seed: int = 99, users_per_day: float = 20_000.0, faults: Faults | None = None):
+        self.count, self.seed, self.users_per_day, self.faults = count, seed, users_per_day, faults or Faults()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        world = World(seed=self.seed, start=START, users_per_day=self.users_per_day, faults=self.faults)
+        return itertools.islice(world.stream(), self.count)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice) and key.start in (None, 0) and key.step is None:
+            return list(itertools.islice(iter(self), min(self.count, key.stop or self.count)))
+        if isinstance(key, int) and 0 <= key < self.count:
+            return next(itertools.islice(iter(self), key, None))
+        raise TypeError(f"Simulated takes an index or a leading slice, not {key!r}")
+
+
 def by_topic(messages) -> dict[str, int]:
     return dict(Counter(m.topic for m in messages).most_common())
 

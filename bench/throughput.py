@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import ceiling, drain, exactness, freshness, peer, report, stack
-from bench.load import by_topic, preload, simulate
+from bench.load import Simulated, by_topic, preload, simulate
 from infra import services
 from infra.settings import load
 from simulator.world import Faults
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
 
     try:
         say(f"simulating {args.messages:,} messages")
-        messages = simulate(args.messages, users_per_day=args.users_per_day)
+        messages = Simulated(args.messages, users_per_day=args.users_per_day)     # generated on each pass
         results["by_topic"] = by_topic(messages)
 
         ceiling_ns = stack.Namespace(base, "ceiling", say)
