@@ -71,8 +71,10 @@ def by_topic(messages) -> dict[str, int]:
 
 
 def producer(settings: Settings, linger_ms: int = 20) -> AIOKafkaProducer:
+    # request_timeout_ms: at 10M pre-loaded messages the single broker, writing a second 3 GB beside
+    # the first, took over aiokafka's default 40 s to answer a produce request and failed the stage
     return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=linger_ms,
-                            max_batch_size=512 * 1024)
+                            max_batch_size=512 * 1024, request_timeout_ms=180_000)
 
 
 async def _send_all(settings: Settings, messages) -> float:

@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.drain import events_in
-from bench.load import preload, simulate
+from bench.load import Simulated, preload, simulate
 from bench.stack import Namespace, process_tree
 from infra.settings import ROOT, load
 from warehouse.client import connect
@@ -69,7 +69,12 @@ def service_pids(state_dir: Path) -> dict[str, int]:
     return out
 
 
-def messages_for(count: int, cache_dir: Path) -> list:
+CACHED_UP_TO = 1_000_000     # held and pickled up to this; beyond, generated on each pass (bench.load.Simulated)
+
+
+def messages_for(count: int, cache_dir: Path):
+    if count > CACHED_UP_TO:
+        return Simulated(count)
     path = cache_dir / f"simulated-{count}.pickle"
     if path.exists():
         return pickle.loads(path.read_bytes())
@@ -99,7 +104,7 @@ def summarize(raw: Path, top: int = 25) -> str:
     return "\n".join(rows)
 
 
-def drain_once(messages: list, spy: Path | None = None, say=print) -> dict:
+def drain_once(messages, spy: Path | None = None, say=print) -> dict:
     """One worker on a fresh namespace over the pre-loaded messages; the figures of its drain."""
     base = load()
     total = len(messages)
