@@ -9,7 +9,7 @@ ifdef CLUSTER
 export DRAMA_CLUSTER := $(CLUSTER)
 endif
 
-.PHONY: demo test test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-cluster test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -47,6 +47,10 @@ test: install chromium
 
 # The reliability suite alone, in full (tests/reliability/README.md): each scenario ends with a ledger
 # verdict, kept in .state/reliability/<scenario>.json. `make test` runs its short version.
+# The platform on 3 Kafka brokers, ZooKeeper and ClickHouse 2 shards x 2 replicas (infra/SCALING.md).
+test-cluster: install
+	DRAMA_CLUSTER_TESTS=1 $(PY) -m pytest -s tests/cluster $(PYTEST_ARGS)
+
 test-reliability: install
 	DRAMA_RELIABILITY=full $(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
 
