@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = load()
     everything = [kind(settings) for kind in (*stack_for(settings), *services.APPS)]
     if args.command == "down" and not settings.cluster:    # whichever mode started them
-        everything = [kind(settings) for kind in cluster.stack(load(cluster=True))
+        on_cluster = load(cluster=True)
+        everything = [kind(on_cluster) for kind in cluster.stack(on_cluster)
                       if kind not in services.STACK] + everything
     started = time.monotonic()
     report = functools.partial(print, flush=True)

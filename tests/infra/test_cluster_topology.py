@@ -106,3 +106,14 @@ def test_the_sharded_sink_sends_each_partitions_rows_to_its_shard_and_a_failure_
     except ConnectionError:
         pass
     assert all(fake.uncertain for fake in sink.shards.values())       # the retry asks each what landed
+
+
+def test_launcher_down_names_the_cluster_services_too_when_nothing_runs(tmp_path, monkeypatch, capsys):
+    """`make down` stops whichever mode started (a single-node shell must reach the cluster's PID files)."""
+    from launcher.__main__ import main
+
+    monkeypatch.setenv("DRAMA_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("DRAMA_CLUSTER", raising=False)
+    assert main(["down"]) == 0
+    said = capsys.readouterr().out
+    assert "kafka-3: not running" in said and "clickhouse-4: not running" in said and "zookeeper: not running" in said
