@@ -10,14 +10,13 @@ first ClickHouse server, where every Distributed table answers for the whole clu
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from infra import services
 from infra.process import ServiceError, run
-from infra.services import INFRA, ClickHouse, Kafka, Service, make_secrets, render
+from infra.services import INFRA, ClickHouse, Kafka, Service, make_secrets, maven_install, render
 from infra.settings import Settings
 
 
@@ -41,13 +40,7 @@ class ZooKeeper(Service):
         return libs.is_dir() and any(libs.glob("zookeeper-3*.jar"))
 
     def install(self) -> None:
-        if not shutil.which("java") or not shutil.which("mvn"):
-            raise ServiceError("zookeeper: Java 17+ and Maven are needed (`apt-get install openjdk-17-jre-headless "
-                               "maven`); then run `make up CLUSTER=1` again.")
-        run(["mvn", "-q", "-B", f"-Dmaven.repo.local={self.settings.state_dir / 'm2'}",
-             "dependency:copy-dependencies", f"-DoutputDirectory={self.home / 'libs'}", "-DincludeScope=runtime"],
-            "resolving ZooKeeper from Maven Central", self.log, cwd=INFRA / "zookeeper",
-            fix="Check that Maven Central is reachable and that infra/zookeeper/pom.xml names a published version.")
+        maven_install(self, INFRA / "zookeeper", self.home / "libs", "ZooKeeper")
 
     def prepare(self) -> None:
         (self.home / "data").mkdir(parents=True, exist_ok=True)

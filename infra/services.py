@@ -220,16 +220,7 @@ class Kafka(Service):
         return libs.is_dir() and any(libs.glob("kafka_2.13-*.jar"))
 
     def install(self) -> None:
-        if not shutil.which("java"):
-            raise ServiceError("kafka: Java is missing; the broker needs Java 17 or newer. "
-                               "Install it (`apt-get install openjdk-17-jre-headless`) and run `make up` again.")
-        if not shutil.which("mvn"):
-            raise ServiceError("kafka: Maven is missing; the broker's jars are resolved from Maven Central with it. "
-                               "Install it (`apt-get install maven`) and run `make up` again.")
-        run(["mvn", "-q", "-B", f"-Dmaven.repo.local={self.settings.state_dir / 'm2'}",
-             "dependency:copy-dependencies", f"-DoutputDirectory={self.home / 'libs'}", "-DincludeScope=runtime"],
-            "resolving the Kafka broker from Maven Central", self.log, cwd=INFRA / "kafka",
-            fix="Check that Maven Central is reachable and that infra/kafka/pom.xml names a published version.")
+        maven_install(self, INFRA / "kafka", self.home / "libs", "the Kafka broker")
 
     def java(self, main: str, *args: str, heap: str = "") -> list[str]:
         memory = [f"-Xmx{heap}", f"-Xms{heap}"] if heap else ["-Xmx256m"]
@@ -248,6 +239,21 @@ class Kafka(Service):
 
     def argv(self):
         return self.java("kafka.Kafka", str(self.home / "server.properties"), heap=self.settings.kafka_heap)
+
+
+def maven_install(service: Service, pom_dir: Path, libs: Path, what: str) -> None:
+    """Resolve `pom_dir`/pom.xml's runtime jars from Maven Central into `libs` (Java 17+ and Maven needed)."""
+    if not shutil.which("java"):
+        raise ServiceError(f"{service.name}: Java is missing; {what} needs Java 17 or newer. Install it "
+                           f"(`apt-get install openjdk-17-jre-headless`) and run `make up` again.")
+    if not shutil.which("mvn"):
+        raise ServiceError(f"{service.name}: Maven is missing; {what}'s jars are resolved from Maven Central with it. "
+                           f"Install it (`apt-get install maven`) and run `make up` again.")
+    run(["mvn", "-q", "-B", f"-Dmaven.repo.local={service.settings.state_dir / 'm2'}",
+         "dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
+        f"resolving {what} from Maven Central", service.log, cwd=pom_dir,
+        fix=f"Check that Maven Central is reachable and that {pom_dir.relative_to(ROOT)}/pom.xml names a "
+            f"published version.")
 
 
 class Superset(Service):
