@@ -113,8 +113,10 @@ def chromium(user_data_dir: Path):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def login(driver, base_url: str, username: str, password: str, timeout: float = 30) -> str:
-    """Log in through Superset's own login form; returns the page it lands on."""
+def login(driver, base_url: str, username: str, password: str, timeout: float = 60) -> str:
+    """Log in through Superset's own login form; returns the page it lands on. A form that does not
+    let go within `timeout` raises with what the page says (once, in CI, 30 s were not enough)."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
@@ -125,7 +127,13 @@ def login(driver, base_url: str, username: str, password: str, timeout: float = 
     driver.find_element(By.CSS_SELECTOR, '[data-test="username-input"]').send_keys(username)
     driver.find_element(By.CSS_SELECTOR, '[data-test="password-input"]').send_keys(password)
     driver.find_element(By.CSS_SELECTOR, '[data-test="login-button"]').click()
-    wait.until(lambda d: "/login" not in d.current_url)
+    started = time.monotonic()
+    try:
+        wait.until(lambda d: "/login" not in d.current_url)
+    except TimeoutException:
+        text = driver.execute_script("return document.body ? document.body.innerText : ''") or ""
+        raise AssertionError(f"still on {driver.current_url} {time.monotonic() - started:.0f} s after logging in "
+                             f"as {username!r}; the page says: {text[:600]!r}") from None
     return driver.current_url
 
 
