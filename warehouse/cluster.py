@@ -26,6 +26,7 @@ SHARD_SUFFIX = "_shard"
 _ENGINE = re.compile(r"ENGINE\s*=\s*(MergeTree|AggregatingMergeTree|SummingMergeTree|ReplacingMergeTree)\(([^)]*)\)",
                      re.I)
 _CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
+_ALTER = re.compile(r"^\s*ALTER\s+TABLE\s+`?(\w+)`?", re.I)
 _DATA = re.compile(r"^\s*(INSERT|OPTIMIZE|ALTER\s+TABLE\s+\S+\s+(DELETE|UPDATE))\b", re.I)
 
 
@@ -52,6 +53,20 @@ def replicated(statement: str, database: str, version: str) -> str:
 def is_data(statement: str) -> bool:
     """Whether the statement moves rows (run on one replica per shard) rather than the schema (every server)."""
     return bool(_DATA.match(statement))
+
+
+def replication_carries(client, statement: str) -> bool:
+    """Whether a statement run on one replica of a shard reaches the others through ZooKeeper:
+    a data statement, or an ALTER of a Replicated table (run again there, it would fail or
+    apply twice). Everything else (CREATE, DROP, RENAME, views) is each server's own."""
+    if is_data(statement):
+        return True
+    altered = _ALTER.match(statement)
+    if not altered:
+        return False
+    engine = client.execute("SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = %(t)s",
+                            {"t": altered.group(1)})
+    return bool(engine) and engine[0][0].startswith("Replicated")
 
 
 def shard_of(settings: Settings, topic: str, partition: int) -> int:

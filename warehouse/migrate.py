@@ -111,26 +111,33 @@ def migrate(settings: Settings) -> list[str]:
 
 
 def migrate_cluster(settings: Settings) -> list[str]:
-    """The cluster's migrate (warehouse/cluster.py): on every server, the pending migrations into
-    <db>_shard with Replicated engines (each server keeps its own ledger there), their data
-    statements on one replica of each shard only; then <db>'s Distributed tables and views."""
+    """The cluster's migrate (warehouse/cluster.py): the pending migrations into <db>_shard with
+    Replicated engines, one migration at a time on every server (each keeps its own ledger there),
+    so that a replica never creates a table in a shape its shard's ZooKeeper entry has outgrown.
+    Statements that replication carries (data statements, ALTERs of a Replicated table) run on one
+    replica of each shard only; then <db>'s Distributed tables and views."""
     from warehouse import cluster
     from warehouse.client import node_client
 
     local = cluster.shard_database(settings)
     movers = {node.index for node in cluster.first_replicas(settings)}
-    done: set[str] = set()
+    clients, pending = {}, {}
     for node in settings.clickhouse_nodes:
         node_client(settings, node, None).execute(f"CREATE DATABASE IF NOT EXISTS `{local}`")
-        client = node_client(settings, node, local)
+        client = clients[node.index] = node_client(settings, node, local)
         known = files(codecs=has_codecs(client))
         applied = check(client, known)
-        for version, path in known.items():
-            if version in applied:
+        pending[node.index] = {version: path for version, path in known.items() if version not in applied}
+    done: set[str] = set()
+    for version in sorted({v for versions in pending.values() for v in versions}):
+        for node in settings.clickhouse_nodes:
+            path = pending[node.index].get(version)
+            if path is None:
                 continue
+            client = clients[node.index]
             for statement in statements(path.read_text()):
-                if cluster.is_data(statement) and node.index not in movers:
-                    continue        # the shard's first replica moved these rows; replication brings them
+                if node.index not in movers and cluster.replication_carries(client, statement):
+                    continue        # the shard's first replica ran it; replication brings it here
                 client.execute(cluster.replicated(statement, local, version).rstrip(";"))
             client.execute(f"INSERT INTO {LEDGER} (version, checksum) VALUES", [(version, checksum(path))])
             done.add(version)
