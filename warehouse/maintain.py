@@ -98,34 +98,50 @@ def reconcile(settings: Settings, since: timedelta | None = timedelta(hours=1), 
     Days older than the parts' horizon are left alone when the source is a parts table (what
     retention dropped cannot be folded again). Returns {rollup: [days rebuilt]}."""
     oldest = first_kept_day(settings.parts_retention_days if horizon_days is None else horizon_days)
-    client = connect(settings)
     rebuilt: dict = {}
-    try:
-        for rollup in rollups(client, settings.clickhouse_db):
-            time_column, written = SOURCES[rollup.source]
-            days = None
-            if since is not None:
-                days = [d for (d,) in client.execute(
-                    f"SELECT DISTINCT toYYYYMMDD({time_column}) FROM {rollup.source} "
-                    f"WHERE {written} >= now() - {int(since.total_seconds())}")]
-            for attempt in range(REBUILD_ATTEMPTS + 1):
-                source, folded = _counts(client, rollup, days)
-                wrong = sorted(d for d in set(source) | set(folded) if source.get(d, 0) != folded.get(d, 0)
-                               and (rollup.source not in EXPIRING or d >= oldest) and source.get(d, 0) > 0)
-                if not wrong:
-                    break
-                if attempt == REBUILD_ATTEMPTS:
-                    say(f"{rollup.table}: days {wrong} still differ after {REBUILD_ATTEMPTS} rebuilds (inserts "
-                        f"racing them); the next pass tries again")
-                    break
-                for day in wrong:
-                    say(f"{rollup.table}: day {day} folds {folded.get(day, 0):,} source rows, "
-                        f"{rollup.source} holds {source.get(day, 0):,}: rebuilding it")
-                    _rebuild(client, settings.clickhouse_db, rollup, day)
-                    rebuilt.setdefault(rollup.table, []).append(day)
-    finally:
-        client.disconnect()
+    for client, database in stores(settings):
+        try:
+            _reconcile_one(client, database, since, oldest, rebuilt, say)
+        finally:
+            client.disconnect()
     return rebuilt
+
+
+def stores(settings: Settings) -> list[tuple]:
+    """Where the rollups and their sources are stored, as (client, database): the one database on a
+    single server; on the cluster, <db>_shard on a live replica of each shard (warehouse/cluster.py:
+    the views fold each shard's rows there, and a Replicated table's REPLACE PARTITION and DROP
+    PARTITION reach the other replica through ZooKeeper)."""
+    if not settings.cluster:
+        return [(connect(settings), settings.clickhouse_db)]
+    from warehouse import cluster
+    return [(cluster.shard_client(settings, shard), cluster.shard_database(settings))
+            for shard in range(1, settings.cluster_shards + 1)]
+
+
+def _reconcile_one(client, database: str, since: timedelta | None, oldest: int, rebuilt: dict, say) -> None:
+    for rollup in rollups(client, database):
+        time_column, written = SOURCES[rollup.source]
+        days = None
+        if since is not None:
+            days = [d for (d,) in client.execute(
+                f"SELECT DISTINCT toYYYYMMDD({time_column}) FROM {rollup.source} "
+                f"WHERE {written} >= now() - {int(since.total_seconds())}")]
+        for attempt in range(REBUILD_ATTEMPTS + 1):
+            source, folded = _counts(client, rollup, days)
+            wrong = sorted(d for d in set(source) | set(folded) if source.get(d, 0) != folded.get(d, 0)
+                           and (rollup.source not in EXPIRING or d >= oldest) and source.get(d, 0) > 0)
+            if not wrong:
+                break
+            if attempt == REBUILD_ATTEMPTS:
+                say(f"{rollup.table}: days {wrong} still differ after {REBUILD_ATTEMPTS} rebuilds (inserts "
+                    f"racing them); the next pass tries again")
+                break
+            for day in wrong:
+                say(f"{rollup.table}: day {day} folds {folded.get(day, 0):,} source rows, "
+                    f"{rollup.source} holds {source.get(day, 0):,}: rebuilding it")
+                _rebuild(client, database, rollup, day)
+                rebuilt.setdefault(rollup.table, []).append(day)
 
 
 def drop_expired(settings: Settings, horizon_days: int | None = None, today: date | None = None,
@@ -136,20 +152,20 @@ def drop_expired(settings: Settings, horizon_days: int | None = None, today: dat
     if horizon_days < 1:
         raise ValueError(f"the parts' horizon must be at least 1 day (got {horizon_days})")
     oldest = first_kept_day(horizon_days, today)
-    client = connect(settings)
     dropped: dict = {}
-    try:
-        for table in EXPIRING:
-            days = sorted({int(p) for (p,) in client.execute(
-                "SELECT DISTINCT partition FROM system.parts WHERE database = %(db)s AND table = %(t)s AND active",
-                {"db": settings.clickhouse_db, "t": table}) if int(p) < oldest})
-            for day in days:
-                client.execute(f"ALTER TABLE {table} DROP PARTITION {day}")
-                dropped.setdefault(table, []).append(day)
-            if days:
-                say(f"{table}: dropped {len(days)} day(s) before {oldest} (horizon {horizon_days} days)")
-    finally:
-        client.disconnect()
+    for client, database in stores(settings):
+        try:
+            for table in EXPIRING:
+                days = sorted({int(p) for (p,) in client.execute(
+                    "SELECT DISTINCT partition FROM system.parts WHERE database = %(db)s AND table = %(t)s AND active",
+                    {"db": database, "t": table}) if int(p) < oldest})
+                for day in days:
+                    client.execute(f"ALTER TABLE {table} DROP PARTITION {day}")
+                    dropped.setdefault(table, []).append(day)
+                if days:
+                    say(f"{database}.{table}: dropped {len(days)} day(s) before {oldest} (horizon {horizon_days} days)")
+        finally:
+            client.disconnect()
     return dropped
 
 
@@ -168,7 +184,9 @@ def main(argv=None) -> int:
         try:
             rebuilt = reconcile(settings, None if args.all else timedelta(hours=1), args.retention_days, say=print)
             dropped = drop_expired(settings, args.retention_days, say=print)
-            closed = reach.close(settings, say=print)
+            # On the cluster the reach tables are not finalized (yet): their views then count every
+            # window from the rollups' exact states, which is exact too, only slower for old windows.
+            closed = {} if settings.cluster else reach.close(settings, say=print)
             print(f"reconciled ({sum(map(len, rebuilt.values()))} day(s) rebuilt), "
                   f"retention ({sum(map(len, dropped.values()))} day(s) dropped), "
                   f"reach ({sum(map(len, closed.values()))} window(s) computed) in {time.monotonic() - started:.1f}s",

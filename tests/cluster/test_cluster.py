@@ -8,45 +8,18 @@ import os
 
 import pytest
 
-from infra import cluster, services
-from infra.settings import load
-from launcher import bring_down, bring_up
+from infra import services
 from tests import golden
-from tests.conftest import free_port
+from warehouse.client import node_client
 
 pytestmark = [pytest.mark.cluster,
               pytest.mark.skipif(not os.environ.get("DRAMA_CLUSTER_TESTS"),
                                  reason="the cluster suite runs with `make test-cluster` (DRAMA_CLUSTER_TESTS=1)")]
 
 
-@pytest.fixture(scope="module")
-def cluster_up():
-    settings = load(cluster=True)
-    started: list = []
-    engines = tuple(kind for kind in cluster.stack(settings) if kind not in services.STACK)
-    try:
-        bring_up(settings, stack=engines, started=started)
-        yield settings
-    finally:
-        bring_down(started)
-
-
-@pytest.fixture
-def namespace(cluster_up, run_id):
-    settings = load(cluster=True, namespace=f"c{run_id}", worker_web_port=free_port())
-    bring_up(settings, stack=())
-    try:
-        yield settings
-    finally:
-        from warehouse.client import node_client
-        for node in settings.clickhouse_nodes:
-            client = node_client(settings, node, None)
-            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
-            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}_shard`")
-
-
 def test_every_server_holds_replicated_tables_behind_the_contracts_distributed_names(namespace):
     from warehouse.client import node_client
+    namespace, _ = namespace
     for node in namespace.clickhouse_nodes:
         client = node_client(namespace, node, None)
         engines = dict(client.execute("SELECT name, engine FROM system.tables WHERE database = %(d)s",
@@ -63,6 +36,7 @@ def test_every_server_holds_replicated_tables_behind_the_contracts_distributed_n
 
 def test_the_golden_replay_on_the_cluster_is_exact(namespace):
     from warehouse.client import connect
+    namespace, _ = namespace
     worker = services.Worker(namespace)
     try:
         print(worker.up())
@@ -79,3 +53,63 @@ def test_the_golden_replay_on_the_cluster_is_exact(namespace):
 def connect_shard(settings, shard: int):
     from warehouse.cluster import shard_client
     return shard_client(settings, shard)
+
+
+def rejected_block(first_offset: int, rows: int = 3) -> list[tuple]:
+    """A block of events_rejected rows (topic, partition, offset, reason, detail, raw), as the sink writes them."""
+    return [("t", 0, first_offset + n, "invalid_json", "a test block", b"{") for n in range(rows)]
+
+
+def test_a_retried_block_counts_once_on_either_replica_within_the_last_100_blocks(namespace):
+    """The second safety net (warehouse/README.md, "On a cluster"): an INSERT whose answer was lost
+    (a replica killed mid-insert, a quorum's 319 "unknown status") is sent again, to the same replica
+    or the shard's other one; ReplicatedMergeTree drops the identical block by its checksum in
+    ZooKeeper. The window is the last 100 blocks of the table: a block sent again later counts twice,
+    which is why the worker's high-water rule is the first net, and this only the retry's."""
+    settings, _ = namespace
+    first, second = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(1))
+    insert = "INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES"
+    block = rejected_block(0)
+    first.execute(insert, block)
+    second.execute(insert, block)              # the retry, on the other replica
+    first.execute(insert, block)               # and on the first again
+    second.execute("SYSTEM SYNC REPLICA events_rejected")
+    assert [c.execute("SELECT count() FROM events_rejected")[0][0] for c in (first, second)] == [3, 3]
+
+    for n in range(1, 101):                    # 100 other blocks push the first out of the window
+        first.execute(insert, rejected_block(n * 10))
+    second.execute(insert, block)
+    second.execute("SYSTEM SYNC REPLICA events_rejected")
+    (copies,), = second.execute("SELECT count() FROM events_rejected WHERE offset < 3")
+    assert copies == 6, copies
+
+
+def test_a_replica_that_lags_is_not_read(namespace):
+    """A replica whose replication stopped (SYSTEM STOP FETCHES: what a replica restarted inside its
+    ZooKeeper session looks like) falls behind while it looks healthy; past 10 s of delay
+    (max_replica_delay_for_distributed_queries, infra/clickhouse/users.xml) readers of the
+    Distributed tables get the other replica's rows, never its stale ones: from the stale server
+    itself (which would read locally), its shard's other one, and the other shard's servers."""
+    import time
+
+    settings, _ = namespace
+    db = settings.clickhouse_db + "_shard"
+    stale, fresh = (node_client(settings, n, db) for n in settings.shard_nodes(1))
+    insert = "INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES"
+    stale.execute("SYSTEM STOP FETCHES events_rejected")
+    try:
+        fresh.execute(insert, rejected_block(0))
+        time.sleep(2)
+        fresh.execute(insert, rejected_block(10))
+        time.sleep(12)
+        (delay,), = stale.execute("SELECT absolute_delay FROM system.replicas WHERE database = currentDatabase() "
+                                   "AND table = 'events_rejected'")
+        assert delay > 10, delay
+        assert stale.execute("SELECT count() FROM events_rejected")[0][0] == 0   # it really is stale
+        counts = {}
+        for node in settings.clickhouse_nodes:
+            reader = node_client(settings, node, settings.clickhouse_db)     # the admin: the same profile settings
+            counts[node.name] = {reader.execute("SELECT count() FROM events_rejected")[0][0] for _ in range(10)}
+        assert all(seen == {6} for seen in counts.values()), counts
+    finally:
+        stale.execute("SYSTEM START FETCHES events_rejected")

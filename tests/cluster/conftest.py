@@ -1,0 +1,58 @@
+"""The cluster suite's fixtures: the cluster's engines (started when not running, stopped after
+when this session started them), and a fresh namespace on them with its workers."""
+from __future__ import annotations
+
+import pytest
+
+from infra import cluster, services
+from infra.settings import load
+from launcher import bring_down, bring_up
+from tests.conftest import free_port
+
+@pytest.fixture(scope="session")
+def cluster_up():
+    settings = load(cluster=True)
+    started: list = []
+    engines = tuple(kind for kind in cluster.stack(settings) if kind not in services.STACK)
+    try:
+        bring_up(settings, stack=engines, started=started)
+        yield settings
+    finally:
+        bring_down(started)
+
+
+@pytest.fixture
+def namespace(cluster_up, run_id):
+    """A fresh namespace on the cluster: its topics (RF 3) and its databases on every server,
+    dropped afterwards. `namespace.workers` starts a worker on it (`start_worker()`)."""
+    settings = load(cluster=True, namespace=f"c{run_id}", worker_web_port=free_port())
+    bring_up(settings, stack=())
+    workers: list = []
+    try:
+        yield settings, workers
+    finally:
+        for worker in workers:
+            print(worker.down())
+        from infra.topics import admin
+        from warehouse.client import node_client
+        for node in settings.clickhouse_nodes:
+            client = node_client(settings, node, None)
+            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
+            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}_shard`")
+        kafka = admin(settings)
+        try:
+            kafka.delete_topics([t for t in kafka.list_topics() if t.startswith(settings.topic(""))])
+        finally:
+            kafka.close()
+
+
+def start_worker(settings, workers: list):
+    """One more worker of the namespace's consumer group, with its own web port and pid file."""
+    worker_settings = load(cluster=True, namespace=settings.namespace, worker_web_port=free_port())
+    worker = services.Worker(worker_settings)
+    worker.name = f"{worker.name}-{len(workers)}"
+    worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
+    worker.log = worker_settings.log_dir / f"{worker.name}.log"
+    workers.append(worker)
+    print(worker.up())
+    return worker
