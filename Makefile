@@ -9,7 +9,7 @@ ifdef CLUSTER
 export DRAMA_CLUSTER := $(CLUSTER)
 endif
 
-.PHONY: demo test test-cluster test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-cluster test-cluster-short test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -45,12 +45,19 @@ dashboards: install
 test: install chromium
 	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
+# The platform on 3 Kafka brokers, ZooKeeper and ClickHouse 2 shards x 2 replicas (infra/SCALING.md):
+# the cluster's layout, the golden replay, the retry nets, stale replicas, and five faults under load
+# (each ends with the ledger's verdict, .state/reliability/cluster_*.json). About 15 minutes.
+test-cluster: install
+	DRAMA_CLUSTER_TESTS=1 $(PY) -m pytest -s --durations=10 tests/cluster $(PYTEST_ARGS)
+
+# What CI runs of it (.ci/run): everything but four of the five faults. About 5 minutes.
+test-cluster-short: install
+	DRAMA_CLUSTER_TESTS=1 $(PY) -m pytest -s --durations=10 tests/cluster/test_cluster.py \
+	  tests/cluster/test_faults.py::test_a_clickhouse_replica_killed_and_restarted_catches_up $(PYTEST_ARGS)
+
 # The reliability suite alone, in full (tests/reliability/README.md): each scenario ends with a ledger
 # verdict, kept in .state/reliability/<scenario>.json. `make test` runs its short version.
-# The platform on 3 Kafka brokers, ZooKeeper and ClickHouse 2 shards x 2 replicas (infra/SCALING.md).
-test-cluster: install
-	DRAMA_CLUSTER_TESTS=1 $(PY) -m pytest -s tests/cluster $(PYTEST_ARGS)
-
 test-reliability: install
 	DRAMA_RELIABILITY=full $(PY) -m pytest -s tests/reliability $(PYTEST_ARGS)
 
