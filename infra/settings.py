@@ -34,6 +34,12 @@ ENV = {
     "CLUSTER_CLICKHOUSE_INTERSERVER_PORT": "9201",
     "CLUSTER_SHARDS": "2",
     "CLUSTER_REPLICAS": "2",
+    # Elsewhere than on one machine (docker-compose's cluster profile, Kubernetes: infra/k8s/), the
+    # servers' own addresses, host:port comma-separated, instead of the loopback ports above: the
+    # brokers (a bootstrap list), and the ClickHouse servers shard by shard (shard 1's replicas
+    # first), native port.
+    "CLUSTER_KAFKA_HOSTS": "",
+    "CLUSTER_CLICKHOUSE_HOSTS": "",
     "ZOOKEEPER_HOST": "127.0.0.1",
     "ZOOKEEPER_PORT": "2281",
     "KAFKA_HOST": "127.0.0.1",
@@ -161,6 +167,17 @@ def _int(name: str):
     return field(default_factory=lambda: env_int(name), metadata={"env": name})
 
 
+def _addresses(value: str, name: str) -> list[tuple[str, int]]:
+    """host:port, comma-separated → [(host, port)]; a clear error for anything else."""
+    out = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{name}={value!r}: {item!r} is not host:port (e.g. clickhouse-1:9000)")
+        out.append((host, int(port)))
+    return out
+
+
 class Broker(NamedTuple):
     node_id: int
     host: str
@@ -202,6 +219,8 @@ class Settings:
     cluster_clickhouse_interserver_port: int = _int("CLUSTER_CLICKHOUSE_INTERSERVER_PORT")
     cluster_shards: int = _int("CLUSTER_SHARDS")
     cluster_replicas: int = _int("CLUSTER_REPLICAS")
+    cluster_kafka_hosts: str = _str("CLUSTER_KAFKA_HOSTS")
+    cluster_clickhouse_hosts: str = _str("CLUSTER_CLICKHOUSE_HOSTS")
     zookeeper_host: str = _str("ZOOKEEPER_HOST")
     zookeeper_port: int = _int("ZOOKEEPER_PORT")
 
@@ -269,8 +288,10 @@ class Settings:
             object.__setattr__(self, "faust_data_dir", Path(self.state_dir) / "faust")
         if self.cluster:    # readers (Superset, queries, the launcher) talk to the first server
             first = self.clickhouse_nodes[0]
+            object.__setattr__(self, "clickhouse_host", first.host)
             object.__setattr__(self, "clickhouse_port", first.port)
-            object.__setattr__(self, "clickhouse_http_port", first.http_port)
+            if not self.cluster_clickhouse_hosts:       # elsewhere, CLICKHOUSE_HTTP_PORT is every server's
+                object.__setattr__(self, "clickhouse_http_port", first.http_port)
 
     def as_env(self) -> dict[str, str]:
         """These settings as environment variables, for a child process to read back."""
@@ -286,6 +307,9 @@ class Settings:
         """The cluster's KRaft brokers (each a controller voter too); the single broker otherwise."""
         if not self.cluster:
             return [Broker(1, self.kafka_host, self.kafka_port, self.kafka_controller_port)]
+        if self.cluster_kafka_hosts:
+            return [Broker(n, host, port, 0) for n, (host, port) in
+                    enumerate(_addresses(self.cluster_kafka_hosts, "CLUSTER_KAFKA_HOSTS"), 1)]
         return [Broker(n, self.kafka_host, self.cluster_kafka_port + n - 1, self.cluster_kafka_controller_port + n - 1)
                 for n in (1, 2, 3)]
 
@@ -293,11 +317,15 @@ class Settings:
     def clickhouse_nodes(self) -> list[Node]:
         """The cluster's ClickHouse servers, shard by shard (server N is shard (N-1) // replicas + 1)."""
         nodes = []
+        given = _addresses(self.cluster_clickhouse_hosts, "CLUSTER_CLICKHOUSE_HOSTS")
+        if given and len(given) != self.cluster_shards * self.cluster_replicas:
+            raise ValueError(f"CLUSTER_CLICKHOUSE_HOSTS names {len(given)} servers; CLUSTER_SHARDS × CLUSTER_REPLICAS "
+                             f"is {self.cluster_shards * self.cluster_replicas}: list every replica, shard by shard")
         for shard in range(1, self.cluster_shards + 1):
             for replica in range(1, self.cluster_replicas + 1):
                 n = len(nodes) + 1
-                nodes.append(Node(n, shard, replica, self.clickhouse_host, self.cluster_clickhouse_port + n - 1,
-                                  self.cluster_clickhouse_http_port + n - 1,
+                host, port = given[n - 1] if given else (self.clickhouse_host, self.cluster_clickhouse_port + n - 1)
+                nodes.append(Node(n, shard, replica, host, port, self.cluster_clickhouse_http_port + n - 1,
                                   self.cluster_clickhouse_interserver_port + n - 1))
         return nodes
 

@@ -38,9 +38,60 @@ def settings() -> Settings:
     return load()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--stack", choices=("native", "containers"), default="native",
+                     help="native (default): the launcher's services on this machine; containers: docker-compose.yml's "
+                          "images through testcontainers (needs a Docker engine; skipped with the reason otherwise)")
+
+
+COMPOSE_STACK = ("kafka", "clickhouse", "postgres", "redis", "superset", "superset-worker", "superset-beat")
+
+
+def docker_engine_missing() -> str:
+    """Why no Docker engine answers here ('' when one does)."""
+    import subprocess
+    docker = shutil.which("docker")
+    if docker is None:
+        return "no docker command on PATH"
+    try:
+        info = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"`docker info` failed: {error}"
+    return "" if info.returncode == 0 else f"`docker info` failed: {(info.stderr or info.stdout).strip()[:300]}"
+
+
+def containers(settings: Settings):
+    """docker-compose.yml's engines and Superset through testcontainers, on the settings' default ports
+    (the compose file publishes them on loopback), then the topics and the schema as `make up` makes them."""
+    import os
+
+    from testcontainers.compose import DockerCompose
+
+    missing = docker_engine_missing()
+    if missing:
+        pytest.skip(f"--stack=containers starts docker-compose.yml's images through testcontainers and needs a "
+                    f"Docker engine: {missing}. Without --stack the tests use the native launcher (make test).")
+    from infra.services import Superset
+    from infra.settings import kept_secret
+    superset_home = Superset(settings).home
+    superset_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("POSTGRES_PASSWORD", settings.postgres_password)
+    os.environ.setdefault("SUPERSET_ADMIN_PASSWORD", settings.superset_admin_password
+                          or kept_secret(superset_home / "admin_password"))
+    os.environ.setdefault("SUPERSET_SECRET_KEY", kept_secret(superset_home / "secret_key", 48))
+    compose = DockerCompose(ROOT, compose_file_name="docker-compose.yml", services=list(COMPOSE_STACK), wait=True)
+    with compose:
+        bring_up(settings, stack=())
+        yield settings
+
+
 @pytest.fixture(scope="session")
-def stack(settings):
+def stack(settings, request):
     """ClickHouse, Kafka and Superset up, topics created, schema migrated, dashboards imported."""
+    if request.config.getoption("--stack") == "containers":
+        yield from containers(settings)
+        return
     started: list = []
     try:
         bring_up(settings, started=started)

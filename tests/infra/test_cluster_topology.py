@@ -1,6 +1,8 @@
 """The cluster mode's topology and its configs, from the settings alone (no services)."""
 from __future__ import annotations
 
+import pytest
+
 import xml.etree.ElementTree as ET
 
 from infra.cluster import ClickHouseNode, KafkaBroker, numbered, stack
@@ -117,3 +119,19 @@ def test_launcher_down_names_the_cluster_services_too_when_nothing_runs(tmp_path
     assert main(["down"]) == 0
     said = capsys.readouterr().out
     assert "kafka-3: not running" in said and "clickhouse-4: not running" in said and "zookeeper: not running" in said
+
+
+def test_servers_elsewhere_are_named_by_address_shard_by_shard():
+    settings = load(cluster=True, cluster_kafka_hosts="kafka-0:9092, kafka-1:9092,kafka-2:9092",
+                    cluster_clickhouse_hosts="ch-0-0:9000,ch-0-1:9000,ch-1-0:9000,ch-1-1:9000")
+    assert settings.kafka_bootstrap == "kafka-0:9092,kafka-1:9092,kafka-2:9092"
+    assert (settings.clickhouse_host, settings.clickhouse_port) == ("ch-0-0", 9000)     # readers: the first
+    assert [(n.shard, n.replica, n.host, n.port) for n in settings.clickhouse_nodes] == [
+        (1, 1, "ch-0-0", 9000), (1, 2, "ch-0-1", 9000), (2, 1, "ch-1-0", 9000), (2, 2, "ch-1-1", 9000)]
+
+
+def test_a_wrong_list_of_servers_says_what_is_expected():
+    with pytest.raises(ValueError, match="names 3 servers.*is 4"):
+        assert load(cluster=True, cluster_clickhouse_hosts="a:1,b:2,c:3").clickhouse_nodes
+    with pytest.raises(ValueError, match="not host:port"):
+        assert load(cluster=True, cluster_kafka_hosts="kafka-0").kafka_brokers
