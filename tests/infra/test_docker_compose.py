@@ -1,16 +1,23 @@
-"""docker-compose.yml cannot run here (no Docker engine); it must still agree with the settings."""
+"""docker-compose.yml cannot run here (no Docker engine); it must still agree with the native launcher:
+the settings' ports and variables, the versions it installs (or a difference written down here, with
+its reason), and in its cluster profile, the settings' cluster topology."""
 from __future__ import annotations
 
+import re
+
+import pytest
 import yaml
 
-from infra.settings import ENV, ROOT
+from infra.settings import ENV, ROOT, load
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
 
 
 def test_it_defines_the_platform_services():
-    assert set(COMPOSE["services"]) == {"kafka", "clickhouse", "redis", "postgres", "superset", "superset-worker",
-                                       "superset-beat", "worker", "collector", "simulator", "maintain"}
+    always = {name for name, service in SERVICES.items() if "profiles" not in service}
+    assert always == {"kafka", "clickhouse", "redis", "postgres", "superset", "superset-worker", "superset-beat",
+                      "worker", "collector", "simulator", "maintain"}
 
 
 def test_published_ports_are_the_settings_defaults_on_loopback():
@@ -42,3 +49,95 @@ def test_superset_keeps_its_metadata_in_postgres():
         uri = COMPOSE["services"][name]["environment"]["SUPERSET_DATABASE_URI"]
         assert uri.startswith("postgresql+psycopg2://") and "@postgres:5432/" in uri, (name, uri)
     assert COMPOSE["services"]["superset"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+
+
+# The one deliberate difference: natively, Debian's package (18.16, all this machine has); under
+# Docker, the current release (the project supports both: warehouse/README.md, "Running on
+# ClickHouse 18.16 and on current releases"; migrations/current/ applies only there).
+DIFFERENT = {"clickhouse/clickhouse-server": "Debian's 18.16 natively, the current release under Docker"}
+
+
+def tag(service: str) -> tuple[str, str]:
+    image, _, version = SERVICES[service]["image"].partition(":")
+    return image, version
+
+
+def native_kafka() -> str:
+    return re.search(r"<kafka.version>([^<]+)<", (ROOT / "infra/kafka/pom.xml").read_text()).group(1)
+
+
+def native_superset() -> str:
+    return re.search(r"^apache-superset==(\S+)", (ROOT / "infra/superset/requirements.txt").read_text(), re.M).group(1)
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if SERVICES[s].get("image", "").startswith("apache/kafka")])
+def test_kafka_images_are_the_version_the_launcher_installs(service):
+    assert tag(service)[1] == native_kafka(), (service, tag(service), native_kafka())
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if SERVICES[s].get("image", "").startswith("apache/superset")])
+def test_superset_images_are_the_version_the_launcher_installs(service):
+    assert tag(service)[1] == native_superset(), (service, tag(service), native_superset())
+
+
+def test_postgres_is_debians_major_version():
+    from infra.services import Postgres
+    assert tag("postgres")[1].split(".")[0] == Postgres.BIN.parent.name        # /usr/lib/postgresql/15/bin
+
+
+def test_every_image_is_pinned_and_clickhouse_alone_differs_on_purpose():
+    for name, service in SERVICES.items():
+        if "image" not in service:
+            assert "build" in service, name
+            continue
+        image, version = tag(name)
+        assert version and version != "latest", f"{name}: pin {image} to a version"
+    assert {tag(s)[0] for s in SERVICES if tag_is(s, "clickhouse")} <= set(DIFFERENT)
+
+
+def tag_is(service: str, word: str) -> bool:
+    return word in SERVICES[service].get("image", "")
+
+
+CLUSTER = {name: s for name, s in SERVICES.items() if "cluster" in s.get("profiles", ())}
+
+
+def cluster_env() -> dict[str, str]:
+    lines = (ROOT / "infra/compose/cluster.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_the_cluster_profile_is_the_settings_topology(monkeypatch):
+    for name, value in cluster_env().items():
+        monkeypatch.setenv(name, value)
+    settings = load()
+    assert settings.cluster
+    brokers = sorted(n for n in CLUSTER if n.startswith("kafka-"))
+    assert [f"{b.host}:{b.port}" for b in settings.kafka_brokers] == [f"{n}:19092" for n in brokers]
+    for n, name in enumerate(brokers, 1):
+        env = SERVICES[name]["environment"]
+        assert env["KAFKA_NODE_ID"] == n and env["KAFKA_ADVERTISED_LISTENERS"] == f"INTERNAL://{name}:19092"
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == ",".join(f"{i}@{b}:9093" for i, b in enumerate(brokers, 1))
+        assert (env["KAFKA_MIN_INSYNC_REPLICAS"], env["KAFKA_DEFAULT_REPLICATION_FACTOR"]) == \
+            (2, settings.topic_replicas)
+    for node in settings.clickhouse_nodes:       # each server's macros: its place in the settings' layout
+        env = SERVICES[node.host]["environment"]
+        assert (env["CLICKHOUSE_SHARD"], env["CLICKHOUSE_REPLICA"]) == (f"{node.shard:02d}", f"r{node.replica}")
+    assert set(CLUSTER) == {"zookeeper", *brokers, *(n.host for n in settings.clickhouse_nodes)}
+
+
+def test_the_cluster_profiles_clickhouse_config_names_every_server_of_its_shard():
+    import xml.etree.ElementTree as ET
+    config = ET.parse(ROOT / "infra/compose/clickhouse-cluster.xml").getroot()
+    shards = [[r.findtext("host") for r in shard.findall("replica")] for shard in config.find("remote_servers/drama")]
+    assert shards == [["clickhouse-1", "clickhouse-2"], ["clickhouse-3", "clickhouse-4"]]
+    profiles = ET.parse(ROOT / "infra/compose/clickhouse-profiles.xml").getroot().find("profiles/default")
+    native = ET.fromstring(re.sub(r"\$\{\w+\}", "x", (ROOT / "infra/clickhouse/users.xml").read_text()))
+    for setting in profiles:
+        assert native.findtext(f"profiles/default/{setting.tag}") == setting.text, setting.tag
+
+
+def test_zookeeper_is_the_version_the_launcher_installs():
+    pom = (ROOT / "infra/zookeeper/pom.xml").read_text()
+    native = re.search(r"<artifactId>zookeeper</artifactId>\s*<version>([^<]+)<", pom).group(1)
+    assert tag("zookeeper")[1] == native
