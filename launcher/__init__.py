@@ -22,6 +22,16 @@ def stack_for(settings: Settings) -> tuple[type[Service], ...]:
     return cluster.stack(settings) if settings.cluster else services.STACK
 
 
+def other_mode_running(settings: Settings) -> list[str]:
+    """The engines of the other mode (single-node or cluster) that run: the two modes share Superset,
+    Postgres and Redis, so starting one beside the other would point the dashboards at its warehouse."""
+    from infra.settings import load
+    other = load(cluster=not settings.cluster)
+    engines = stack_for(other)
+    return [service.name for service in (kind(other) for kind in engines if kind not in stack_for(settings))
+            if service.pid() is not None]
+
+
 def bring_up(settings: Settings, *, stack: Iterable[type[Service]] | None = None,
              apps: Iterable[type[Service]] = (), started: list[Service] | None = None,
              report: Callable[[str], None] = print) -> list[Service]:

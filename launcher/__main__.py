@@ -22,7 +22,7 @@ import time
 from infra import cluster, services
 from infra.process import ServiceError, tail
 from infra.settings import load
-from launcher import bring_up, demo, stack_for
+from launcher import bring_up, demo, other_mode_running, stack_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
                       if kind not in services.STACK] + everything
     started = time.monotonic()
     report = functools.partial(print, flush=True)
+    if args.command in ("up", "demo") and (running := other_mode_running(settings)):
+        mode = "the single-node stack" if settings.cluster else "the cluster mode"
+        print(f"ERROR {mode} runs ({', '.join(running)}); the two share Superset, whose dashboards would then read "
+              f"this mode's warehouse. Stop it first: make down", file=sys.stderr)
+        return 1
     try:
         if args.command == "up":
             bring_up(settings, apps=(services.Maintainer,), report=report)

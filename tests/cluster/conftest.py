@@ -18,7 +18,8 @@ def cluster_up():
         bring_up(settings, stack=engines, started=started)
         yield settings
     finally:
-        bring_down(started)
+        if started:             # every engine: a broker starts its siblings, which `started` does not list
+            bring_down([kind(settings) for kind in engines])
 
 
 @pytest.fixture

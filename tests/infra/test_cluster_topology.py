@@ -135,3 +135,27 @@ def test_a_wrong_list_of_servers_says_what_is_expected():
         assert load(cluster=True, cluster_clickhouse_hosts="a:1,b:2,c:3").clickhouse_nodes
     with pytest.raises(ValueError, match="not host:port"):
         assert load(cluster=True, cluster_kafka_hosts="kafka-0").kafka_brokers
+
+
+def test_one_mode_at_a_time_the_other_running_is_refused(tmp_path, monkeypatch, capsys):
+    """The modes share Superset: `make up CLUSTER=1` beside a running single-node stack (or the
+    reverse) would point the dashboards at the other warehouse, so it stops and says so."""
+    import os
+
+    from infra import services
+    from launcher.__main__ import main
+
+    monkeypatch.setenv("DRAMA_STATE_DIR", str(tmp_path))
+    def start_nothing(*args, **kwargs):
+        raise AssertionError("the guard let `up` start the stack")
+    monkeypatch.setattr("launcher.__main__.bring_up", start_nothing)
+    monkeypatch.setenv("DRAMA_CLUSTER", "")          # main(--cluster) sets it; monkeypatch puts it back
+    single = load()
+    services.ClickHouse(single).pidfile.write(os.getpid())        # a live process in its PID file
+    assert main(["up", "--cluster"]) == 1
+    assert "the single-node stack runs (clickhouse)" in capsys.readouterr().err
+    services.ClickHouse(single).pidfile.clear()
+    monkeypatch.setenv("DRAMA_CLUSTER", "")
+    numbered(KafkaBroker, 2)(load(cluster=True)).pidfile.write(os.getpid())
+    assert main(["up"]) == 1
+    assert "the cluster mode runs (kafka-2)" in capsys.readouterr().err
