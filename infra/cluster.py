@@ -52,7 +52,9 @@ class ZooKeeper(Service):
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.home / "zoo.cfg")]
 
     def healthy(self) -> bool:
-        return self.four_letters("ruok") == "imok"
+        """Serving sessions, not only running: `ruok` answers imok while the server still loads its
+        data, and a ClickHouse server started then cannot attach its Replicated tables and exits."""
+        return "Mode: " in self.four_letters("srvr")
 
     def four_letters(self, word: str) -> str:
         """A ZooKeeper four-letter command's answer ('' when it does not answer)."""
@@ -235,16 +237,23 @@ def in_sync_replicas(settings: Settings) -> list[str]:
     except Exception as error:  # noqa: BLE001 - status says it
         return [f"kafka ISR: unknown ({type(error).__name__}: {error})"]
     try:
-        lines = []
-        for topic in sorted(admin.describe_topics(), key=lambda t: t["topic"]):
-            if topic["topic"].startswith("__"):
-                continue
-            partitions = sorted(topic["partitions"], key=lambda p: p["partition_index"])
-            short = [f"{p['partition_index']} ({len(p['isr_nodes'])} of {len(p['replica_nodes'])})"
-                     for p in partitions if len(p["isr_nodes"]) < len(p["replica_nodes"])]
-            isr = ",".join(str(len(p["isr_nodes"])) for p in partitions)
-            lines.append(f"kafka ISR  {topic['topic']:<24} in sync per partition: {isr}"
-                         + (f"  UNDER-REPLICATED: {', '.join(short)}" if short else ""))
-        return lines
+        from schemas.topics import ALL_TOPICS
+        return isr_lines(admin.describe_topics(), {settings.topic(name) for name in ALL_TOPICS})
     finally:
         admin.close()
+
+
+def isr_lines(topics: list[dict], names: set[str]) -> list[str]:
+    """`make status`'s lines from kafka-python's describe_topics(): for each of `names` (the
+    namespace's topics), the in-sync replicas of each partition, under-replicated ones named."""
+    lines = []
+    for topic in sorted(topics, key=lambda t: t["name"]):
+        if topic["name"] not in names:
+            continue
+        partitions = sorted(topic["partitions"], key=lambda p: p["partition_index"])
+        short = [f"{p['partition_index']} ({len(p['isr_nodes'])} of {len(p['replica_nodes'])})"
+                 for p in partitions if len(p["isr_nodes"]) < len(p["replica_nodes"])]
+        isr = ",".join(str(len(p["isr_nodes"])) for p in partitions)
+        lines.append(f"kafka ISR  {topic['name']:<24} in sync per partition: {isr}"
+                     + (f"  UNDER-REPLICATED: {', '.join(short)}" if short else ""))
+    return lines

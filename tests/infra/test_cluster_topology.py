@@ -159,3 +159,43 @@ def test_one_mode_at_a_time_the_other_running_is_refused(tmp_path, monkeypatch, 
     numbered(KafkaBroker, 2)(load(cluster=True)).pidfile.write(os.getpid())
     assert main(["up"]) == 1
     assert "the cluster mode runs (kafka-2)" in capsys.readouterr().err
+
+
+def test_status_names_each_topics_in_sync_replicas_and_the_partitions_short_of_them():
+    from infra.cluster import isr_lines
+
+    def partition(index, isr):
+        return {"error_code": 0, "partition_index": index, "leader_id": 1, "replica_nodes": [1, 2, 3],
+                "isr_nodes": isr, "offline_replicas": []}
+    described = [   # kafka-python 3.x's describe_topics(), as a broker answered it
+        {"error_code": 0, "name": "drama.viewing", "is_internal": False,
+         "partitions": [partition(1, [1, 3]), partition(0, [1, 2, 3])]},
+        {"error_code": 0, "name": "drama.ads", "is_internal": False, "partitions": [partition(0, [1, 2, 3])]},
+        {"error_code": 0, "name": "t1.drama.viewing", "is_internal": False, "partitions": [partition(0, [1])]},
+        {"error_code": 0, "name": "__consumer_offsets", "is_internal": True, "partitions": [partition(0, [1])]}]
+    lines = isr_lines(described, {"drama.viewing", "drama.ads"})
+    assert len(lines) == 2 and lines[0].split()[2] == "drama.ads"
+    assert lines[1].endswith("in sync per partition: 3,2  UNDER-REPLICATED: 1 (2 of 3)"), lines[1]
+
+
+def test_zookeeper_is_healthy_only_once_it_serves_sessions():
+    """ClickHouse started while ZooKeeper still loads its data cannot attach its Replicated tables and
+    exits (seen on `make up CLUSTER=1` after a restart): `ruok` says imok then, `srvr` does not."""
+    import socketserver
+    import threading
+
+    from infra.cluster import ZooKeeper
+
+    answers = {b"ruok": b"imok", b"srvr": b"This ZooKeeper instance is not currently serving requests\n"}
+
+    class FourLetters(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.sendall(answers[self.request.recv(4)])
+
+    with socketserver.TCPServer(("127.0.0.1", 0), FourLetters) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        zookeeper = ZooKeeper(load(cluster=True, zookeeper_port=server.server_address[1]))
+        assert zookeeper.four_letters("ruok") == "imok" and not zookeeper.healthy()
+        answers[b"srvr"] = b"Zookeeper version: 3.9.3\nMode: standalone\nNode count: 5\n"
+        assert zookeeper.healthy()
+        server.shutdown()
