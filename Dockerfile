@@ -8,6 +8,7 @@ COPY streams streams
 COPY warehouse warehouse
 COPY dashboards dashboards
 COPY simulator simulator
+COPY forecast forecast
 COPY producer producer
 COPY collector collector
 COPY launcher launcher

@@ -46,6 +46,11 @@ def test_the_golden_replay_on_the_cluster_is_exact(namespace):
         shards = {shard: connect_shard(namespace, shard).execute("SELECT count() FROM events_raw")[0][0]
                   for shard in (1, 2)}
         assert all(shards.values()), shards          # the partitions' rows are spread over both shards
+        # ... and distinct viewers merged across shards: title-minutes whose viewers are on both shards
+        # (their uniqExact states are unioned through the Distributed table) are among expected.json's
+        on_shard = [set(connect_shard(namespace, shard).execute(
+            "SELECT DISTINCT window_start, title_id FROM title_metrics_1m_rollup")) for shard in (1, 2)]
+        assert on_shard[0] & on_shard[1], on_shard
     finally:
         print(worker.down())
 

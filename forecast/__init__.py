@@ -1,0 +1,8 @@
+"""Which new titles will pay back (issue 23; metrics-v1.md, `title_forecasts`): an early forecast
+from a title's first hours of feedback, scored live and evaluated on titles it never saw.
+
+    warehouse (title features over the first hours) ──► model ──► title_forecasts, hit_forecast signals
+                                                          ▲
+    forecast.metrics: precision and recall of the top decile, AUC, Brier, lead time, and the two
+    baselines it must beat (Szabo–Huberman's log-linear extrapolation, hook rate alone)
+"""
