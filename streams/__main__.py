@@ -6,7 +6,7 @@ Where the worker starts, and so where what the ingest agent writes to is built a
 from schemas.topics import DLQ, USERS
 from streams import ingest
 from streams.app import FETCHES, SETTINGS, app
-from streams.memory import Memory, Reads
+from streams.memory import Memory, Reads, ShardedReads
 from streams.trends import FEEDBACK  # (importing it registers detect_surges)
 from streams.writer import Writer, build_sinks
 from warehouse.client import connect
@@ -14,7 +14,8 @@ from warehouse.client import connect
 
 def install() -> None:
     """Build the ingest agent's dependencies from SETTINGS and register it on `app`."""
-    memory = Memory(Reads(lambda: connect(SETTINGS)), SETTINGS.namespace, SETTINGS.topic(USERS))
+    reads = ShardedReads(SETTINGS) if SETTINGS.cluster else Reads(lambda: connect(SETTINGS))
+    memory = Memory(reads, SETTINGS.namespace, SETTINGS.topic(USERS))
     dead_letters = app.topic(SETTINGS.topic(DLQ), key_type=bytes, value_type=bytes, value_serializer="raw")
     writer = Writer(memory, build_sinks(SETTINGS), dead_letters, FETCHES, FEEDBACK, pause_s=SETTINGS.fault_pause_s)
     ingest.install(app, SETTINGS, FETCHES, memory, writer)

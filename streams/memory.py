@@ -61,6 +61,54 @@ class Reads:
             raise
 
 
+class ShardedReads(Reads):
+    """The cluster's Reads (warehouse/cluster.py): each question goes to the shard that holds the
+    partition's rows, on the replica its sink writes to (the first that answers), through the
+    shard's own tables. Through the Distributed tables a random replica answers, and one up to
+    10 s behind (max_replica_delay_for_distributed_queries) would give a worker that takes a
+    partition over marks and remembered ids from before the last writes."""
+
+    def __init__(self, settings):
+        from warehouse import cluster
+        self.shard_of = lambda topic, partition: cluster.shard_of(settings, topic, partition)
+        self.connect_shard = lambda shard: cluster.shard_client(settings, shard)
+        self.shards = range(1, settings.cluster_shards + 1)
+        self.clients: dict = {}
+
+    def restore(self, memory: "Memory", missing: dict) -> None:
+        clients = {shard: self.connect_shard(shard) for shard in self.shards}
+        try:
+            if memory.profiles is None:         # a user's profiles are one partition's: on one shard
+                memory.profiles = {}
+                for client in clients.values():
+                    memory.profiles.update(restore_profiles(client))
+            if memory.high_water is None or missing:
+                marks: dict = {}
+                for client in clients.values():     # each partition's marks live on one shard
+                    for table, by_partition in restore_high_water(client).items():
+                        marks.setdefault(table, {}).update(by_partition)
+                memory.high_water = marks
+            for (topic, partition), first in missing.items():
+                started = time.monotonic()
+                client = clients[self.shard_of(topic, partition)]
+                memory.partitions[(topic, partition)] = restore_partition(client, topic, partition, first)
+                log.info("restored %s[%d] from its shard before offset %d in %.2fs", topic, partition, first,
+                         time.monotonic() - started)
+        finally:
+            for client in clients.values():
+                client.disconnect()
+
+    def held(self, topic: str, partition: int, ids: list[str]) -> set:
+        shard = self.shard_of(topic, partition)
+        if shard not in self.clients:
+            self.clients[shard] = self.connect_shard(shard)
+        try:
+            return held_ids(self.clients[shard], topic, partition, ids)
+        except Exception:
+            self.clients.pop(shard).disconnect()      # another replica, maybe, on the next attempt
+            raise
+
+
 class Memory:
     """The worker's state: per-partition memory (streams/state.py), profiles, high-water marks."""
 

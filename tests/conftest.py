@@ -177,12 +177,7 @@ def pipeline(stack, run_id):
 
     def start_worker(**overrides) -> Settings:
         worker_settings = load(namespace=settings.namespace, worker_web_port=free_port(), **overrides)
-        worker = services.Worker(worker_settings)
-        worker.name = f"{worker.name}-{len(workers)}"
-        worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
-        worker.log = worker_settings.log_dir / f"{worker.name}.log"
-        workers.append(worker)
-        print(worker.up())
+        another_worker(worker_settings, workers)
         return worker_settings
 
     start_worker.settings = settings
@@ -192,6 +187,18 @@ def pipeline(stack, run_id):
         yield start_worker
     finally:
         drop_namespace(settings, workers, wait=False)
+
+
+def another_worker(worker_settings: Settings, workers: list) -> services.Worker:
+    """One more worker of the namespace's consumer group (its own web port, PID file and log),
+    started and added to `workers`."""
+    worker = services.Worker(worker_settings)
+    worker.name = f"{worker.name}-{len(workers)}"
+    worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
+    worker.log = worker_settings.log_dir / f"{worker.name}.log"
+    workers.append(worker)
+    print(worker.up())
+    return worker
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from infra import cluster, services
 from infra.settings import load
 from launcher import bring_down, bring_up
-from tests.conftest import free_port
+from tests.conftest import another_worker, free_port
 
 @pytest.fixture(scope="session")
 def cluster_up():
@@ -48,12 +48,5 @@ def namespace(cluster_up, run_id):
 
 
 def start_worker(settings, workers: list):
-    """One more worker of the namespace's consumer group, with its own web port and pid file."""
-    worker_settings = load(cluster=True, namespace=settings.namespace, worker_web_port=free_port())
-    worker = services.Worker(worker_settings)
-    worker.name = f"{worker.name}-{len(workers)}"
-    worker.pidfile = type(worker.pidfile)(worker_settings.pid_dir / f"{worker.name}.pid")
-    worker.log = worker_settings.log_dir / f"{worker.name}.log"
-    workers.append(worker)
-    print(worker.up())
-    return worker
+    """One more worker of the namespace's consumer group on the cluster."""
+    return another_worker(load(cluster=True, namespace=settings.namespace, worker_web_port=free_port()), workers)

@@ -118,3 +118,38 @@ def test_a_replica_that_lags_is_not_read(namespace):
         assert all(seen == {6} for seen in counts.values()), counts
     finally:
         stale.execute("SYSTEM START FETCHES events_rejected")
+
+
+def test_a_worker_taking_a_partition_over_reads_its_marks_where_they_were_written(namespace):
+    """Through the Distributed tables a random replica answers, and one a few seconds behind
+    (under max_replica_delay_for_distributed_queries) would give a worker that takes a partition
+    over an old high-water mark: it would write rows again. streams.memory.ShardedReads asks the
+    shard's replica the sink writes to. Shard 2's second replica is held back; the Distributed
+    path misses the mark at least once in 12 reads (each 1 in 2), ShardedReads never."""
+    import time
+
+    from streams.memory import Memory, Reads, ShardedReads
+    from warehouse.client import connect
+    from warehouse.cluster import shard_of
+
+    settings, _ = namespace
+    topic = settings.topic("drama.viewing")
+    partition = next(p for p in range(8) if shard_of(settings, topic, p) == 2)
+    writes_to, behind = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(2))
+    behind.execute("SYSTEM STOP FETCHES events_rejected")
+    try:
+        writes_to.execute("INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES",
+                          [(topic, partition, n, "invalid_json", "", b"{") for n in range(10)])
+        started = time.monotonic()
+
+        def mark(reads) -> int | None:
+            memory = Memory(reads)
+            reads.restore(memory, {})
+            return memory.high_water["events_rejected"].get((topic, partition))
+        through_distributed = [mark(Reads(lambda: connect(settings))) for _ in range(12)]
+        from_the_shard = [mark(ShardedReads(settings)) for _ in range(5)]
+        assert time.monotonic() - started < 10          # all within the delay a Distributed read still accepts
+    finally:
+        behind.execute("SYSTEM START FETCHES events_rejected")
+    assert from_the_shard == [9] * 5, from_the_shard
+    assert None in through_distributed, through_distributed        # the hazard is real: the old path missed it

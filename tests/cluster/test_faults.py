@@ -51,6 +51,7 @@ def under_load(settings, workers: list, scenario: str, fault, seed: int, n_worke
         assert simulator.wait(timeout=600) == 0, simulator.log.read_text()[-2000:]
     recovered = time.monotonic()
     assert wait_until_committed(settings, timeout=300), "the backlog did not drain"
+    caught_up(settings)
     result = verdict(settings, f"cluster_{scenario}")
     result.produced = result.acknowledged = sum(ends(settings).values())
     result.recovery_s = round(time.monotonic() - recovered, 1)
@@ -62,6 +63,16 @@ def under_load(settings, workers: list, scenario: str, fault, seed: int, n_worke
     (counted,), = client.execute("SELECT sum(episode_starts) FROM title_metrics_1m")
     assert counted == stored, (counted, stored)
     return result
+
+
+def caught_up(settings) -> None:
+    """Every replica holds what its shard was sent (SYSTEM SYNC REPLICA), so that the ledger, which reads
+    through the Distributed tables (any replica), judges what is stored, not how far a replica got."""
+    for node in settings.clickhouse_nodes:
+        client = node_client(settings, node, settings.clickhouse_db + "_shard")
+        for table in ("events_raw", "events_rejected", "title_metrics_1m_rollup"):
+            client.execute(f"SYSTEM SYNC REPLICA {table}")
+        client.disconnect()
 
 
 def service(settings, base, index):

@@ -161,6 +161,7 @@ class Verdict:
     duplicated: int = 0               # offsets whose event_id is stored at another offset
     lost: int = 0                     # below the commit (or acknowledged) and neither stored, rejected nor a duplicate
     double_counted: int = 0           # event ids stored more than once
+    lost_places: list = field(default_factory=list)   # the first 20 lost: topic, partition, offset, event_id
     recovery_s: float = 0.0
     notes: dict = field(default_factory=dict)
 
@@ -200,6 +201,8 @@ def verdict(settings: Settings, scenario: str, sender: Sender | None = None) -> 
     reasons: dict = {}
     for reason in rejected.values():
         reasons[reason] = reasons.get(reason, 0) + 1
+    lost = sorted(missing - duplicates)
     return Verdict(scenario, produced=sender.produced if sender else 0, acknowledged=len(sender.acked) if sender else 0,
                    below_commit=len(below), accepted=ids, stored=len(stored), rejected=reasons,
-                   duplicated=len(duplicates), lost=len(missing - duplicates), double_counted=rows - ids)
+                   duplicated=len(duplicates), lost=len(lost), double_counted=rows - ids,
+                   lost_places=[[t, p, o, ids_of_missing.get((t, p, o))] for t, p, o in lost[:20]])
