@@ -132,8 +132,8 @@ def login(driver, base_url: str, username: str, password: str, timeout: float = 
         wait.until(lambda d: "/login" not in d.current_url)
     except TimeoutException:
         text = driver.execute_script("return document.body ? document.body.innerText : ''") or ""
-        raise AssertionError(f"still on {driver.current_url} {time.monotonic() - started:.0f} s after logging in "
-                             f"as {username!r}; the page says: {text[:600]!r}") from None
+        raise TimeoutException(f"still on {driver.current_url} {time.monotonic() - started:.0f} s after logging in "
+                               f"as {username!r}; the page says: {text[:600]!r}") from None
     return driver.current_url
 
 

@@ -84,10 +84,11 @@ def test_every_chart_opens_from_the_cache_its_warm_up_filled(loop_namespace, chr
 def test_a_wrong_password_stays_on_the_login_form(loop_namespace, chromium):
     from selenium.common.exceptions import TimeoutException
 
-    with pytest.raises(TimeoutException):
+    with pytest.raises(TimeoutException) as refused:
         browser.login(chromium, loop_namespace.superset_url, loop_namespace.superset_admin_user, "not-the-password",
                       timeout=5)
     assert "/login" in chromium.current_url
+    assert "/login" in refused.value.msg and "the page says" in refused.value.msg     # where it stuck, and why
 
 
 # --- the test of the test: each failure class injected, and reported ---------------------------------
