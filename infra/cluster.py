@@ -18,6 +18,7 @@ from infra import services
 from infra.process import ServiceError, run
 from infra.services import INFRA, ClickHouse, Kafka, Service, make_secrets, maven_install, render
 from infra.settings import Settings
+from schemas.topics import ALL_TOPICS
 
 
 def home(settings: Settings) -> Path:
@@ -237,7 +238,6 @@ def in_sync_replicas(settings: Settings) -> list[str]:
     except Exception as error:  # noqa: BLE001 - status says it
         return [f"kafka ISR: unknown ({type(error).__name__}: {error})"]
     try:
-        from schemas.topics import ALL_TOPICS
         return isr_lines(admin.describe_topics(), {settings.topic(name) for name in ALL_TOPICS})
     finally:
         admin.close()

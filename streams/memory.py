@@ -72,12 +72,11 @@ class ShardedReads(Reads):
         from warehouse import cluster
         self.shard_of = lambda topic, partition: cluster.shard_of(settings, topic, partition)
         self.connect_shard = lambda shard: cluster.shard_client(settings, shard)
-        self.shards = range(1, settings.cluster_shards + 1)
+        self.connect_shards = lambda: cluster.shard_clients(settings)
         self.clients: dict = {}
 
     def restore(self, memory: "Memory", missing: dict) -> None:
-        clients = {shard: self.connect_shard(shard) for shard in self.shards}
-        try:
+        with self.connect_shards() as clients:
             if memory.profiles is None:         # a user's profiles are one partition's: on one shard
                 memory.profiles = {}
                 for client in clients.values():
@@ -94,9 +93,6 @@ class ShardedReads(Reads):
                 memory.partitions[(topic, partition)] = restore_partition(client, topic, partition, first)
                 log.info("restored %s[%d] from its shard before offset %d in %.2fs", topic, partition, first,
                          time.monotonic() - started)
-        finally:
-            for client in clients.values():
-                client.disconnect()
 
     def held(self, topic: str, partition: int, ids: list[str]) -> set:
         shard = self.shard_of(topic, partition)

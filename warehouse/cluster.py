@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from infra.settings import Node, Settings
 from warehouse.client import node_client
@@ -88,6 +90,20 @@ def shard_client(settings: Settings, shard: int):
             errors.append(f"{node.name}: {error}")
             client.disconnect()
     raise ConnectionError(f"no replica of shard {shard} answers: {'; '.join(errors)}")
+
+
+@contextmanager
+def shard_clients(settings: Settings) -> Iterator[dict]:
+    """shard → `shard_client`, for every shard; all disconnected afterwards (those already open
+    too when a later shard has no replica that answers)."""
+    clients: dict = {}
+    try:
+        for shard in range(1, settings.cluster_shards + 1):
+            clients[shard] = shard_client(settings, shard)
+        yield clients
+    finally:
+        for client in clients.values():
+            client.disconnect()
 
 
 def first_replicas(settings: Settings) -> list[Node]:

@@ -26,6 +26,8 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
@@ -99,24 +101,28 @@ def reconcile(settings: Settings, since: timedelta | None = timedelta(hours=1), 
     retention dropped cannot be folded again). Returns {rollup: [days rebuilt]}."""
     oldest = first_kept_day(settings.parts_retention_days if horizon_days is None else horizon_days)
     rebuilt: dict = {}
-    for client, database in stores(settings):
-        try:
+    with stores(settings) as where:
+        for client, database in where:
             _reconcile_one(client, database, since, oldest, rebuilt, say)
-        finally:
-            client.disconnect()
     return rebuilt
 
 
-def stores(settings: Settings) -> list[tuple]:
+@contextmanager
+def stores(settings: Settings) -> Iterator[list[tuple]]:
     """Where the rollups and their sources are stored, as (client, database): the one database on a
     single server; on the cluster, <db>_shard on a live replica of each shard (warehouse/cluster.py:
     the views fold each shard's rows there, and a Replicated table's REPLACE PARTITION and DROP
-    PARTITION reach the other replica through ZooKeeper)."""
-    if not settings.cluster:
-        return [(connect(settings), settings.clickhouse_db)]
-    from warehouse import cluster
-    return [(cluster.shard_client(settings, shard), cluster.shard_database(settings))
-            for shard in range(1, settings.cluster_shards + 1)]
+    PARTITION reach the other replica through ZooKeeper). Disconnected afterwards."""
+    if settings.cluster:
+        from warehouse import cluster
+        with cluster.shard_clients(settings) as clients:
+            yield [(client, cluster.shard_database(settings)) for client in clients.values()]
+        return
+    client = connect(settings)
+    try:
+        yield [(client, settings.clickhouse_db)]
+    finally:
+        client.disconnect()
 
 
 def _reconcile_one(client, database: str, since: timedelta | None, oldest: int, rebuilt: dict, say) -> None:
@@ -153,8 +159,8 @@ def drop_expired(settings: Settings, horizon_days: int | None = None, today: dat
         raise ValueError(f"the parts' horizon must be at least 1 day (got {horizon_days})")
     oldest = first_kept_day(horizon_days, today)
     dropped: dict = {}
-    for client, database in stores(settings):
-        try:
+    with stores(settings) as where:
+        for client, database in where:
             for table in EXPIRING:
                 days = sorted({int(p) for (p,) in client.execute(
                     "SELECT DISTINCT partition FROM system.parts WHERE database = %(db)s AND table = %(t)s AND active",
@@ -164,8 +170,6 @@ def drop_expired(settings: Settings, horizon_days: int | None = None, today: dat
                     dropped.setdefault(table, []).append(day)
                 if days:
                     say(f"{database}.{table}: dropped {len(days)} day(s) before {oldest} (horizon {horizon_days} days)")
-        finally:
-            client.disconnect()
     return dropped
 
 

@@ -60,6 +60,9 @@ def connect_shard(settings, shard: int):
     return shard_client(settings, shard)
 
 
+INSERT_REJECTED = "INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES"
+
+
 def rejected_block(first_offset: int, rows: int = 3) -> list[tuple]:
     """A block of events_rejected rows (topic, partition, offset, reason, detail, raw), as the sink writes them."""
     return [("t", 0, first_offset + n, "invalid_json", "a test block", b"{") for n in range(rows)]
@@ -73,17 +76,16 @@ def test_a_retried_block_counts_once_on_either_replica_within_the_last_100_block
     which is why the worker's high-water rule is the first net, and this only the retry's."""
     settings, _ = namespace
     first, second = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(1))
-    insert = "INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES"
     block = rejected_block(0)
-    first.execute(insert, block)
-    second.execute(insert, block)              # the retry, on the other replica
-    first.execute(insert, block)               # and on the first again
+    first.execute(INSERT_REJECTED, block)
+    second.execute(INSERT_REJECTED, block)              # the retry, on the other replica
+    first.execute(INSERT_REJECTED, block)               # and on the first again
     second.execute("SYSTEM SYNC REPLICA events_rejected")
     assert [c.execute("SELECT count() FROM events_rejected")[0][0] for c in (first, second)] == [3, 3]
 
     for n in range(1, 101):                    # 100 other blocks push the first out of the window
-        first.execute(insert, rejected_block(n * 10))
-    second.execute(insert, block)
+        first.execute(INSERT_REJECTED, rejected_block(n * 10))
+    second.execute(INSERT_REJECTED, block)
     second.execute("SYSTEM SYNC REPLICA events_rejected")
     (copies,), = second.execute("SELECT count() FROM events_rejected WHERE offset < 3")
     assert copies == 6, copies
@@ -100,12 +102,11 @@ def test_a_replica_that_lags_is_not_read(namespace):
     settings, _ = namespace
     db = settings.clickhouse_db + "_shard"
     stale, fresh = (node_client(settings, n, db) for n in settings.shard_nodes(1))
-    insert = "INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES"
     stale.execute("SYSTEM STOP FETCHES events_rejected")
     try:
-        fresh.execute(insert, rejected_block(0))
+        fresh.execute(INSERT_REJECTED, rejected_block(0))
         time.sleep(2)
-        fresh.execute(insert, rejected_block(10))
+        fresh.execute(INSERT_REJECTED, rejected_block(10))
         time.sleep(12)
         (delay,), = stale.execute("SELECT absolute_delay FROM system.replicas WHERE database = currentDatabase() "
                                    "AND table = 'events_rejected'")
@@ -138,8 +139,7 @@ def test_a_worker_taking_a_partition_over_reads_its_marks_where_they_were_writte
     writes_to, behind = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(2))
     behind.execute("SYSTEM STOP FETCHES events_rejected")
     try:
-        writes_to.execute("INSERT INTO events_rejected (topic, partition, offset, reason, detail, raw) VALUES",
-                          [(topic, partition, n, "invalid_json", "", b"{") for n in range(10)])
+        writes_to.execute(INSERT_REJECTED, [(topic, partition, n, "invalid_json", "", b"{") for n in range(10)])
         started = time.monotonic()
 
         def mark(reads) -> int | None:

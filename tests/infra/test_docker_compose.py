@@ -3,12 +3,11 @@ the settings' ports and variables, the versions it installs (or a difference wri
 its reason), and in its cluster profile, the settings' cluster topology."""
 from __future__ import annotations
 
-import re
-
 import pytest
 import yaml
 
 from infra.settings import ENV, ROOT, load
+from tests.infra import native
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -62,22 +61,14 @@ def tag(service: str) -> tuple[str, str]:
     return image, version
 
 
-def native_kafka() -> str:
-    return re.search(r"<kafka.version>([^<]+)<", (ROOT / "infra/kafka/pom.xml").read_text()).group(1)
-
-
-def native_superset() -> str:
-    return re.search(r"^apache-superset==(\S+)", (ROOT / "infra/superset/requirements.txt").read_text(), re.M).group(1)
-
-
 @pytest.mark.parametrize("service", [s for s in SERVICES if SERVICES[s].get("image", "").startswith("apache/kafka")])
 def test_kafka_images_are_the_version_the_launcher_installs(service):
-    assert tag(service)[1] == native_kafka(), (service, tag(service), native_kafka())
+    assert tag(service)[1] == native.kafka_version(), (service, tag(service), native.kafka_version())
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if SERVICES[s].get("image", "").startswith("apache/superset")])
 def test_superset_images_are_the_version_the_launcher_installs(service):
-    assert tag(service)[1] == native_superset(), (service, tag(service), native_superset())
+    assert tag(service)[1] == native.superset_version(), (service, tag(service), native.superset_version())
 
 
 def test_postgres_is_debians_major_version():
@@ -132,12 +123,10 @@ def test_the_cluster_profiles_clickhouse_config_names_every_server_of_its_shard(
     shards = [[r.findtext("host") for r in shard.findall("replica")] for shard in config.find("remote_servers/drama")]
     assert shards == [["clickhouse-1", "clickhouse-2"], ["clickhouse-3", "clickhouse-4"]]
     profiles = ET.parse(ROOT / "infra/compose/clickhouse-profiles.xml").getroot().find("profiles/default")
-    native = ET.fromstring(re.sub(r"\$\{\w+\}", "x", (ROOT / "infra/clickhouse/users.xml").read_text()))
+    default = native.default_profile()
     for setting in profiles:
-        assert native.findtext(f"profiles/default/{setting.tag}") == setting.text, setting.tag
+        assert default.findtext(setting.tag) == setting.text, setting.tag
 
 
 def test_zookeeper_is_the_version_the_launcher_installs():
-    pom = (ROOT / "infra/zookeeper/pom.xml").read_text()
-    native = re.search(r"<artifactId>zookeeper</artifactId>\s*<version>([^<]+)<", pom).group(1)
-    assert tag("zookeeper")[1] == native
+    assert tag("zookeeper")[1] == native.zookeeper_version()

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from infra.settings import ENV, ROOT, Settings, load
+from tests.infra import native
 
 K8S = ROOT / "infra" / "k8s"
 KUBERNETES = "1.35.0"
@@ -55,10 +56,10 @@ def test_kafka_is_three_kraft_nodes_with_the_topic_settings_of_the_native_cluste
     assert pool["spec"]["replicas"] == len(settings.kafka_brokers) == settings.topic_replicas == 3
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
     properties = (ROOT / "infra/kafka/cluster-broker.properties").read_text().splitlines()
-    native = dict(line.split("=", 1) for line in properties if "=" in line and not line.startswith("#"))
+    brokers = dict(line.split("=", 1) for line in properties if "=" in line and not line.startswith("#"))
     config = kafka["spec"]["kafka"]["config"]
     for key in ("min.insync.replicas", "unclean.leader.election.enable", "default.replication.factor"):
-        assert str(config[key]).lower() == native[key].strip().lower(), key
+        assert str(config[key]).lower() == brokers[key].strip().lower(), key
     assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
     # the ConfigMap names each broker by Strimzi's naming: <cluster>-<pool>-<id>.<cluster>-kafka-brokers
     cluster, name = kafka["metadata"]["name"], pool["metadata"]["name"]
@@ -80,8 +81,7 @@ def test_clickhouse_is_the_settings_shards_and_replicas_each_named_by_the_operat
 
 def test_clickhouse_profile_settings_are_those_of_users_xml():
     profiles = one("ClickHouseInstallation")["spec"]["configuration"]["profiles"]
-    users_xml = re.sub(r"\$\{\w+\}", "x", (ROOT / "infra/clickhouse/users.xml").read_text())
-    default = ET.fromstring(users_xml).find("profiles/default")
+    default = native.default_profile()
     for key, value in profiles.items():
         profile, setting = key.split("/", 1)
         assert profile == "default"
@@ -94,14 +94,13 @@ def test_clickhouse_profile_settings_are_those_of_users_xml():
 def test_the_session_timeout_is_the_native_clusters():
     zookeeper = one("ClickHouseInstallation")["spec"]["configuration"]["zookeeper"]
     template = (ROOT / "infra/clickhouse/cluster.xml").read_text()
-    native = ET.fromstring(re.sub(r"<\$\{\w+\}>|</\$\{\w+\}>|\$\{\w+\}", "", template))
-    assert str(zookeeper["session_timeout_ms"]) == native.findtext("zookeeper/session_timeout_ms")
+    cluster_xml = ET.fromstring(re.sub(r"<\$\{\w+\}>|</\$\{\w+\}>|\$\{\w+\}", "", template))
+    assert str(zookeeper["session_timeout_ms"]) == cluster_xml.findtext("zookeeper/session_timeout_ms")
 
 
 def test_superset_is_the_version_the_launcher_installs_and_no_secret_is_written_down():
     values = yaml.safe_load((K8S / "superset-values.yaml").read_text())
-    pinned = re.search(r"^apache-superset==(\S+)", (ROOT / "infra/superset/requirements.txt").read_text(), re.M)
-    assert values["image"]["tag"] == pinned.group(1)
+    assert values["image"]["tag"] == native.superset_version()
     for path in K8S.glob("*.yaml"):
         # a key naming a password may only point at the secret drama-secrets
         written = re.findall(r"(?im)^\s*[\w/]*password\w*:\s*(?!drama-secrets/)(\S+)", path.read_text())
