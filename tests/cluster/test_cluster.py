@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 
 import pytest
 
@@ -71,13 +72,14 @@ def rejected_block(first_offset: int, rows: int = 3, at: datetime.datetime = REJ
     return [("t", 0, first_offset + n, "invalid_json", "a test block", b"{", at) for n in range(rows)]
 
 
-def test_a_retried_block_counts_once_on_either_replica_and_only_if_identical(namespace):
+def test_a_retried_block_counts_once_on_either_replica_if_identical_and_within_the_last_100(namespace):
     """The second safety net (warehouse/README.md, "On a cluster"): an INSERT whose answer was lost
     (a replica killed mid-insert, a quorum's 319 "unknown status") is sent again, to the same replica
     or the shard's other one; ReplicatedMergeTree drops the identical block by its checksum in
     ZooKeeper. Identical means to the byte, defaults included: the same rows a second later (what
     rejected_at's DEFAULT now() gives a later retry) count again, which is why the worker's
-    high-water rule is the first net, and this only the retry's."""
+    high-water rule is the first net, and this only the retry's. The window is the table's last 100
+    blocks, trimmed every 30-40 s: a block sent again after 100 others and a trim counts again."""
     settings, _ = namespace
     first, second = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(1))
     block = rejected_block(0)
@@ -92,6 +94,28 @@ def test_a_retried_block_counts_once_on_either_replica_and_only_if_identical(nam
     assert [c.execute("SELECT count() FROM events_rejected WHERE offset < 3")[0][0]
             for c in (first, second)] == [6, 6]
 
+    # the window: 100 other blocks, then the cleanup thread (every 30-40 s on 18.16) trims the
+    # checksums to the last 100, and the first block sent again counts
+    for n in range(1, 101):
+        first.execute(INSERT_REJECTED, rejected_block(n * 10))
+    kept = dedup_checksums(first, "events_rejected")
+    deadline = time.monotonic() + 90
+    while kept() > 100 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert kept() == 100
+    second.execute(INSERT_REJECTED, block)
+    second.execute("SYSTEM SYNC REPLICA events_rejected")
+    (copies,), = second.execute("SELECT count() FROM events_rejected WHERE offset < 3")
+    assert copies == 9, copies
+
+
+def dedup_checksums(client, table: str):
+    """How many block checksums the table's ZooKeeper entry keeps (its de-duplication window)."""
+    (path,), = client.execute("SELECT zookeeper_path FROM system.replicas WHERE database = currentDatabase() "
+                              "AND table = %(t)s", {"t": table})
+    return lambda: client.execute("SELECT count() FROM system.zookeeper WHERE path = %(p)s",
+                                  {"p": path + "/blocks"})[0][0]
+
 
 def test_a_replica_that_lags_is_not_read(namespace):
     """A replica whose replication stopped (SYSTEM STOP FETCHES: what a replica restarted inside its
@@ -99,7 +123,6 @@ def test_a_replica_that_lags_is_not_read(namespace):
     (max_replica_delay_for_distributed_queries, infra/clickhouse/users.xml) readers of the
     Distributed tables get the other replica's rows, never its stale ones: from the stale server
     itself (which would read locally), its shard's other one, and the other shard's servers."""
-    import time
 
     settings, _ = namespace
     db = settings.clickhouse_db + "_shard"
@@ -129,8 +152,6 @@ def test_a_worker_taking_a_partition_over_reads_its_marks_where_they_were_writte
     over an old high-water mark: it would write rows again. streams.memory.ShardedReads asks the
     shard's replica the sink writes to. Shard 2's second replica is held back; the Distributed
     path misses the mark at least once in 12 reads (each 1 in 2), ShardedReads never."""
-    import time
-
     from streams.memory import Memory, Reads, ShardedReads
     from warehouse.client import connect
     from warehouse.cluster import shard_of
