@@ -17,20 +17,28 @@ with the next offset of each partition once its batch is in ClickHouse (streams/
 On a rebalance, `Fetches.revoke` drops every fetch not yet taken (the partitions will be read
 again from their committed offsets by whoever owns them next) and waits until the batch in
 progress is written, inside Faust's revocation callback, so the group does not move on
-before it.
+before it. A fetch that returns while the flow is stopped is not processed, and its partitions
+are sought back to its first records (`BatchConsumer.rewind`): the position never passes a record
+that was neither processed nor left to a seek to the committed offset.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Iterable, NamedTuple
 
 from aiokafka.consumer import fetcher as aiokafka_fetcher
-from aiokafka.errors import CorruptRecordException
+from aiokafka.errors import CorruptRecordException, IllegalStateError
 from aiokafka.structs import ConsumerRecord
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 log = logging.getLogger(__name__)
+TRACE = os.environ.get("DRAMA_TRACE_BATCHES") == "1"    # every fetch dropped or voided, in the worker's log
+
+
+def _ranges(records: dict) -> str:
+    return "; ".join(f"{tp.topic}[{tp.partition}] {rs[0].offset}..{rs[-1].offset}" for tp, rs in records.items() if rs)
 
 
 class Fetches:
@@ -64,11 +72,15 @@ class Fetches:
             epoch, records = await self.queue.get()
             if epoch == self.epoch:
                 break
+            if TRACE:
+                log.info("fetch voided (epoch %d, now %d): %s", epoch, self.epoch, _ranges(records))
         merged = {tp: list(rs) for tp, rs in records.items()}
         count = sum(map(len, merged.values()))
         while count < most and not self.queue.empty():
             epoch, more = self.queue.get_nowait()
             if epoch != self.epoch:
+                if TRACE:
+                    log.info("fetch voided (epoch %d, now %d): %s", epoch, self.epoch, _ranges(more))
                 continue
             for tp, rs in more.items():
                 merged.setdefault(tp, []).extend(rs)
@@ -86,7 +98,9 @@ class Fetches:
         """Partitions are being taken away: void what is queued, wait for the batches in progress."""
         self.epoch += 1
         while not self.queue.empty():
-            self.queue.get_nowait()
+            epoch, records = self.queue.get_nowait()
+            if TRACE:
+                log.info("fetch voided by a revocation (epoch %d): %s", epoch, _ranges(records))
         await self.idle.wait()
 
 
@@ -102,8 +116,11 @@ class BatchConsumer(faust_aiokafka.Consumer):
             while not any(stop() for stop in stopping):
                 records, _ = await self._wait_next_records(1.0)
                 if not records or self.should_stop or not self.flow_active:
-                    # Between a revocation and the seek that ends the rebalance: Faust seeks every
-                    # partition back to its committed offset before it resumes the flow.
+                    # A rebalance is on: these are not processed, and their partitions are sought
+                    # back to them (`rewind`), whether they came before Faust's seek to the
+                    # committed offsets or after it.
+                    if records and not self.should_stop:
+                        await self.rewind(records)
                     continue
                 # The flow is on, so these records come after that seek (aiokafka drops fetches
                 # made for a position that a seek changed): they belong to the current epoch.
@@ -115,6 +132,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
                         for record in rs:
                             await self.callback(self._to_message(tp, record))
                 if batch:
+                    if TRACE:
+                        log.info("fetched (epoch %d): %s", epoch, _ranges(batch))
                     await fetches.put(batch, epoch)
         except self.consumer_stopped_errors:
             if self.transport.app.should_stop:
@@ -124,6 +143,26 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if self.transport.app.should_stop:
                 return
             raise
+
+    async def rewind(self, records: dict) -> None:
+        """Seek the assigned partitions of records not processed back to their first offset.
+
+        A fetch that was waiting when a rebalance began may return after Faust's seek to the
+        committed offsets, with the first records of the new position, while the flow is still
+        stopped: dropped as they are, the position would have passed them, and the next batch's
+        commit would pass them too (issue 22: a worker-kill run lost 401 events that way). Sought
+        back, they are read again; a record read again is cut by the tables' high-water marks.
+        Done before the next fetch, so nothing later is read first. A partition no longer
+        assigned is left to its next owner, who starts from the committed offset."""
+        assigned = self.assignment()
+        back = {tp: rs[0].offset for tp, rs in records.items() if rs and tp in assigned}
+        if TRACE:
+            log.info("fetch not processed (rebalancing), sought back: %s", _ranges(records))
+        if back:
+            try:
+                await self._thread.seek_wait(back)
+            except IllegalStateError:       # unassigned meanwhile: its next owner reads from the commit
+                log.info("rewind skipped: %d partition(s) no longer assigned", len(back))
 
     async def commit_written(self, offsets: dict) -> bool:
         """Commit `offsets` (tp → next offset to read) for the partitions still assigned."""

@@ -78,6 +78,7 @@ async def forget_revoked(fetches: Fetches, memory: Memory, app, revoked, **kwarg
     writing before the group moves on (streams/fetch.py)."""
     await fetches.revoke()
     memory.forget(revoked)
+    log.info("revoked %d partition(s); queued fetches voided, the batches in flight written", len(revoked))
 
 
 async def ingest_events(fetches: Fetches, writer: Writer, consumer_of, stream):  # noqa: ARG001

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime, timezone
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from warehouse.sink import ClickHouseSink, ShardedSink
 from warehouse.tables import HIGH_WATER
 
 log = logging.getLogger(__name__)
+TRACE = os.environ.get("DRAMA_TRACE_BATCHES") == "1"    # each batch's places and commits, in the worker's log
 
 
 def build_sinks(settings: Settings) -> dict:
@@ -97,6 +99,12 @@ class Writer:
         parts = await in_thread(memory.classify, fetched)()
         offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
         count = sum(map(len, fetched.values()))
+        if TRACE:
+            marks = memory.high_water.get("events_raw", {})
+            log.info("prepared: %s", "; ".join(
+                f"{p.topic}[{p.partition}] {p.first}..{p.last} accepted {len(p.accepted)} duplicates "
+                f"{len(p.duplicates)} events_raw mark {marks.get((p.topic, p.partition))} cuts {p.cut(marks)}"
+                for p in parts))
         try:
             return build_batch(parts, memory.high_water, offsets, count)
         except Exception:  # noqa: BLE001 - contained: the events that cause it are dead-lettered
@@ -124,6 +132,11 @@ class Writer:
             refused.append(await self.write("pipeline_health_1m_parts", batch.health, batch.lasts))
             if any(refused):
                 await self.dead_letter_refused(batch, [row for rows in refused for row in rows])
+            if TRACE:
+                log.info("batch done: %s; committing %s", "; ".join(
+                    f"{p.topic}[{p.partition}] {p.first}..{p.last} accepted {len(p.accepted)} "
+                    f"duplicates {len(p.duplicates)} invalid {len(p.invalid)}" for p in batch.parts),
+                    {f"{tp.topic}[{tp.partition}]": o for tp, o in batch.offsets.items()})
             await consumer.commit_written(batch.offsets)
             progress.batch_done(batch.count)
             if batch.scores:
