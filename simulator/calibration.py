@@ -124,3 +124,19 @@ SEQUEL_COST_SHARE = 0.25
 SEQUEL_EPISODES = (20, 40)
 SEQUEL_WEIGHT = 3.0                           # popularity, against the hit's 6 and 1/(1+n)^0.6 for the rest
 STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week, none in its first week
+
+# --- the release slate: new originals launched all through a run (issue 23, simulator/SLATE.md) ----
+# A new title's latent appeal is lognormal with mean 1: the product of many independent factors
+# (premise, cast, script, timing), which is what makes box-office outcomes lognormal in body and
+# heavy in tail (De Vany & Walls 1999; Sornette's multiplicative growth). It is never sent: it
+# works through behaviour, each rate moved by a power of it, and the hit emerges from the draws.
+SLATE_PER_DAY = 0.0                           # new titles a day (0: the calibrated catalog only)
+APPEAL_SIGMA = 1.1                            # lognormal σ of appeal: the top 1 in 20 draws ≥ 4× the mean
+SLATE_WEIGHT = 1.2                            # a new title's draw at appeal 1 (the hit's is 6)
+SLATE_NOVELTY_DAYS = 12.0                     # a new title's draw decays as exp(-age / this)
+APPEAL_HOOK = 0.35                            # teaser hook rate × appeal^this (capped at every view)
+APPEAL_BINGE = 0.35                           # the chance to leave an episode or a session × appeal^-this
+APPEAL_PAY = 0.35                             # pay propensity at the paywall × appeal^this
+APPEAL_FEEDBACK = 0.5                         # likes, shares, comments × appeal^this
+WORD_OF_MOUTH = 0.15                          # organic installs a share brings, × appeal^APPEAL_FEEDBACK
+TRUTH_DAYS = 30                               # a title pays back if its first 30 days' revenue covers its cost

@@ -31,6 +31,7 @@ TROPES = (  # (trope, genre, adaptation)
     ("second_chance_mom", "family", "localized"), ("alpha_king", "fantasy", "western"),
 )
 ALLOWED_LATENESS_S = 3600
+MONEY_EVENTS = frozenset(("purchase", "ad_impression", "teaser_impression"))     # a slate title's truth
 RELEASE_TO_LAUNCH = timedelta(minutes=30)        # script_created → title_launched
 
 
@@ -87,6 +88,8 @@ class Title:
     weight: float
     hit: bool = False
     parent_title_id: str = ""
+    appeal: float = 1.0                      # latent, never sent: a slate title's draw from APPEAL_SIGMA
+    slate: bool = False                      # launched during the run (the release slate)
     signal_id: str = ""
     name: str = ""
     launched_at: datetime | None = None      # a sequel's launch; None: the catalog's, on air from the start
@@ -123,7 +126,8 @@ def pick(rng: random.Random, weighted) -> str:
 class World:
     def __init__(self, seed: int = 7, start: datetime | None = None, users_per_day: float = 2000.0,
                  titles: int = 12, faults: Faults = Faults(), app_id: str = "reelshort-like",
-                 cohort: Cohort | None = None):
+                 cohort: Cohort | None = None, slate_per_day: float = cal.SLATE_PER_DAY,
+                 slate_until: datetime | None = None):
         self.rng = random.Random(seed)
         self.seed = seed
         self.cohort = cohort
@@ -145,6 +149,9 @@ class World:
             self.rng = random.Random(f"{seed}-{cohort.label}")
             self.titles[0].weight *= math.exp(-cohort.hit_age_days / cal.HIT_POPULARITY_DAYS)
         self.sequels: dict[str, datetime] = {}          # parent title_id → when its newest sequel was made
+        self.slate_per_day = slate_per_day
+        self.slate_until = slate_until                  # no launches after this (an evaluation's slate)
+        self.outcomes: dict[str, list[float]] = {}      # slate title_id → [revenue, teaser spend, first day's revenue]
         self.audience_scale = self._audience_scale()
 
     # --- the catalog and the audience scale -----------------------------------------------------
@@ -209,6 +216,8 @@ class World:
         """Emissions in order, up to `until` in simulated time (forever when None)."""
         if self.cohort is None or self.cohort.catalog:
             self._push(self.start - timedelta(days=2), "catalog", None)
+        if self.slate_per_day and self.cohort is None:
+            self._push(self._next_launch(self.start), "slate", None)
         self._push(self.start, "arrival", None)
         self._push(self._next_viral(self.start), "viral", None)
         last_arrival = self.start + timedelta(days=self.cohort.days) if self.cohort else None
@@ -218,6 +227,8 @@ class World:
                 continue  # past the end: only events that happened before it, held back by a fault, still go
             self.now = max(self.now, at)
             if kind == "event":
+                if self.outcomes and payload["event_type"] in MONEY_EVENTS and payload.get("title_id") in self.outcomes:
+                    self._count_money(self.outcomes[payload["title_id"]], payload["event_type"], at, payload)
                 yield from self._emit(at, payload)
             elif kind == "bytes":
                 yield Emission(*payload, at, "")
@@ -243,6 +254,11 @@ class World:
                 self._push(self._next_viral(at), "viral", None)
             elif kind == "viral_arrival":
                 self._arrival(at, payload)
+            elif kind == "slate":                   # a new original title: its script now, its launch 30 minutes on
+                if self.slate_until is not None and at >= self.slate_until:
+                    continue
+                self._new_title(at)
+                self._push(self._next_launch(at), "slate", None)
 
     def _emit(self, at: datetime, event: dict) -> Iterator[Emission]:
         cls = EVENT_TYPES[event["event_type"]]
@@ -286,7 +302,7 @@ class World:
 
     # --- create: scripts, episodes, launches -------------------------------------------------
     def _release(self, title: Title, at: datetime) -> None:
-        extras = {"sim_audience_scale": self.audience_scale, "sim_hit": title.hit}
+        extras = {"sim_audience_scale": self.audience_scale}
         if title.parent_title_id:
             extras.update(parent_title_id=title.parent_title_id, signal_id=title.signal_id)
         self._event("script_created", at, title_id=title.title_id, trope=title.trope, genre=title.genre,
@@ -324,6 +340,61 @@ class World:
         self._release(title, self.now + timedelta(seconds=30))
         return title
 
+    # --- the release slate: new originals, each with a latent appeal -------------------------------
+    def _next_launch(self, after: datetime) -> datetime:
+        return after + timedelta(seconds=self.rng.expovariate(self.slate_per_day / 86400))
+
+    def _new_title(self, at: datetime) -> Title:
+        """A new original: origin in the industry's mix, 60-100 episodes, appeal from a lognormal of
+        mean 1 (APPEAL_SIGMA). Its draw is SLATE_WEIGHT × appeal, fading over SLATE_NOVELTY_DAYS."""
+        rng = self.rng
+        appeal = rng.lognormvariate(-cal.APPEAL_SIGMA ** 2 / 2, cal.APPEAL_SIGMA)
+        title_id = f"{self.ids}-n{len(self.titles)}"
+        trope, genre, adaptation = TROPES[rng.randrange(len(TROPES))]
+        title = Title(title_id, trope, genre, adaptation, pick(rng, cal.ORIGINS), rng.randint(60, 100),
+                      weight=cal.SLATE_WEIGHT * appeal, appeal=appeal, slate=True)
+        title.launched_at = at + RELEASE_TO_LAUNCH
+        self.titles.append(title)
+        self.outcomes[title_id] = [0.0, 0.0, 0.0]
+        self._release(title, at)
+        return title
+
+    def _count_money(self, money: list, event_type: str, at: datetime, fields: dict) -> None:
+        """A slate title's revenue and teaser spend in its first TRUTH_DAYS (the truth, never sent)."""
+        title = self._by_id(fields["title_id"])
+        if at - title.launched_at >= timedelta(days=cal.TRUTH_DAYS):
+            return
+        if event_type == "teaser_impression":
+            money[1] += fields["cost_usd"]
+            return
+        amount = fields.get("amount_usd", fields.get("revenue_usd", 0.0))
+        money[0] += amount
+        if at - title.launched_at < timedelta(days=1):
+            money[2] += amount
+
+    def _by_id(self, title_id: str) -> Title:
+        return next(t for t in reversed(self.titles) if t.title_id == title_id)
+
+    def truth(self, until: datetime) -> list[dict]:
+        """Each slate title's outcome, at the full audience: its first TRUTH_DAYS' revenue against its
+        production cost plus its teaser spend. `complete` is False for a title launched less than
+        TRUTH_DAYS before `until`. The truth stays on the simulator's side: only the evaluation reads it."""
+        out = []
+        for title in self.titles:
+            if not title.slate:
+                continue
+            revenue, spend, first_day = self.outcomes[title.title_id]
+            cost = sum(self._real_cost(title, e) for e in range(1, title.episodes + 1))
+            revenue_full, spend_full = revenue / self.audience_scale, spend / self.audience_scale
+            out.append({"title_id": title.title_id, "launched_at": rfc3339(title.launched_at), "origin": title.origin,
+                        "appeal": round(title.appeal, 4), "production_cost_usd": round(cost, 2),
+                        "teaser_spend_full_usd": round(spend_full, 2), "revenue_30d_full_usd": round(revenue_full, 2),
+                        "revenue_24h_full_usd": round(first_day / self.audience_scale, 2),
+                        "pays_back": revenue_full >= cost + spend_full,
+                        "hit": revenue_full >= 10 * (cost + spend_full),
+                        "complete": until - title.launched_at >= timedelta(days=cal.TRUTH_DAYS)})
+        return out
+
     # --- distribute: teasers, clicks, installs ----------------------------------------------
     def _arrival(self, at: datetime, viral: Title | None = None) -> None:
         """A new user: bought by a teaser (paid_share) or organic; `viral`: organic, for that title."""
@@ -357,7 +428,7 @@ class World:
             prospect = user.user_id if n == impressions - 1 else f"{user.user_id}-p{n}"
             self._event("teaser_impression", t, user_id=prospect, cost_usd=cal.TEASER_CPM_USD / 1000, **base)
             if rng.random() < cal.TEASER_VIEW_RATE:
-                hook = rng.random() < cal.HOOK_RATE / cal.TEASER_VIEW_RATE
+                hook = rng.random() < cal.HOOK_RATE / cal.TEASER_VIEW_RATE * title.appeal ** cal.APPEAL_HOOK
                 self._event("teaser_view", t + timedelta(milliseconds=200), user_id=prospect,
                             watch_ms=rng.randint(3000, 30000) if hook else rng.randint(200, 2999), **base)
             # clicks that did not end in an install: CTR × (1 − installs per click) of impressions
@@ -373,7 +444,13 @@ class World:
 
     def _popular_title(self, at: datetime) -> Title:
         titles = self._on_air(at)
-        return self.rng.choices(titles, [t.weight for t in titles])[0]
+        return self.rng.choices(titles, [self._draw(t, at) for t in titles])[0]
+
+    @staticmethod
+    def _draw(title: Title, at: datetime) -> float:
+        if not title.slate:
+            return title.weight
+        return title.weight * math.exp(-(at - title.launched_at).total_seconds() / 86400 / cal.SLATE_NOVELTY_DAYS)
 
     # --- feedback: a viewing session -----------------------------------------------------------
     def _session(self, payload, at: datetime) -> None:
@@ -387,6 +464,7 @@ class World:
         ids = dict(user_id=user.user_id, title_id=title.title_id)
         session_id = f"{user.user_id}-s{user.sessions_left}"
         watched = 0
+        leave = title.appeal ** -cal.APPEAL_BINGE       # 1 for the catalog: its stream is unchanged
         while episode <= title.episodes:
             if not self._unlock(user, title, episode, t):
                 break
@@ -396,7 +474,7 @@ class World:
             length = rng.uniform(*cal.EPISODE_SECONDS)
             rebuffer = rng.randint(200, 4000) if rng.random() < cal.REBUFFER_CHANCE else 0
             t += timedelta(milliseconds=startup)
-            if rng.random() < cal.EXIT_INSIDE_EPISODE * (2.0 if episode == 1 else 1.0):
+            if rng.random() < cal.EXIT_INSIDE_EPISODE * (2.0 if episode == 1 else 1.0) * leave:
                 position = round(rng.uniform(1, length), 3)
                 t += timedelta(seconds=position, milliseconds=rebuffer)
                 self._event("episode_exit", t, episode=episode, session_id=session_id, position_s=position,
@@ -412,7 +490,7 @@ class World:
                 self._ad(user, title, "interstitial", t + timedelta(seconds=1))
                 t += timedelta(seconds=16)
             episode += 1
-            if rng.random() > cal.NEXT_EPISODE_RATE:
+            if rng.random() > 1 - (1 - cal.NEXT_EPISODE_RATE) * leave:
                 break
         user.sessions_left -= 1
         if user.sessions_left > 0:
@@ -433,7 +511,7 @@ class World:
             self._event("episode_unlocked", t, episode=episode, method="subscription", coins_spent=0, **ids)
         else:
             self._event("paywall_shown", t, episode=episode, **ids)
-            pays = rng.random() < (0.75 if user.payer else user.pay_propensity)
+            pays = rng.random() < (0.75 if user.payer else user.pay_propensity * title.appeal ** cal.APPEAL_PAY)
             if pays and user.coins < cal.UNLOCK_COINS and pick(rng, cal.PAY_METHODS) == "subscription":
                 weekly = rng.random() < cal.WEEKLY_SUB_SHARE
                 amount = cal.WEEKLY_SUB_USD if weekly else cal.YEARLY_SUB_USD
@@ -472,10 +550,18 @@ class World:
     def _feedback(self, user: User, title: Title, episode: int, t: datetime) -> None:
         rng = self.rng
         ids = dict(user_id=user.user_id, title_id=title.title_id, episode=episode)
-        boost = 1.5 if title.hit or title.parent_title_id else 1.0
+        boost = (1.5 if title.hit or title.parent_title_id else 1.0) * title.appeal ** cal.APPEAL_FEEDBACK
         for etype, rate in (("like", cal.LIKE_RATE), ("share", cal.SHARE_RATE), ("comment", cal.COMMENT_RATE)):
             if rng.random() < rate * boost:
                 self._event(etype, t + timedelta(seconds=rng.uniform(0.1, 1)), **ids)
+                if etype == "share" and title.slate:
+                    self._word_of_mouth(title, t)
         if rng.random() < cal.RATING_RATE:
             stars = rng.choices((1, 2, 3, 4, 5), (1, 1, 2, 4, 6))[0]
             self._event("rating", t + timedelta(seconds=1), stars=stars, **ids)
+
+    def _word_of_mouth(self, title: Title, t: datetime) -> None:
+        """A share of a slate title brings organic installs for it, later (word of mouth)."""
+        rng = self.rng
+        for _ in range(int(rng.expovariate(1 / (cal.WORD_OF_MOUTH * title.appeal ** cal.APPEAL_FEEDBACK)) + 0.5)):
+            self._push(t + timedelta(minutes=rng.uniform(5, 720)), "viral_arrival", title)

@@ -133,3 +133,55 @@ def test_a_sampled_year_shares_the_catalog_and_keeps_every_id_apart():
     arrivals = [parse_event_time(e["event_time"]) for e in b if e["event_type"] == "user_profile"]
     assert max(arrivals) < (START + timedelta(days=90.03)).replace(tzinfo=None)       # newcomers of that day only
     assert max(parse_event_time(e["event_time"]) for e in b) > max(arrivals)         # followed after it
+
+
+def slate_run(days: float = 2.0, seed: int = 11):
+    """A small world with the release slate on: its events (decoded) and the world."""
+    import orjson
+    world = World(seed=seed, start=START, users_per_day=600, slate_per_day=4)
+    events = [orjson.loads(e.value) for e in world.stream(START + timedelta(days=days)) if e.event_type]
+    return world, events
+
+
+def test_the_slate_launches_new_titles_all_through_the_run_and_sends_no_appeal_or_label():
+    world, events = slate_run()
+    launched = {e["title_id"]: e["event_time"] for e in events if e["event_type"] == "title_launched"}
+    slate = [t for t in world.titles if t.slate]
+    assert 4 <= len(slate) <= 16                                  # 4 a day over 2 days, Poisson
+    assert all(t.title_id in launched for t in slate if t.launched_at < START + timedelta(days=2))
+    assert len({launched[t.title_id][:13] for t in slate if t.title_id in launched}) > 3   # spread over hours
+    assert not any(k.startswith("sim_") and k != "sim_audience_scale" for e in events for k in e)
+    assert not any("appeal" in e or "hit" in e for e in events)
+    assert len({round(t.appeal, 3) for t in slate}) == len(slate)   # drawn, each its own
+
+
+def test_the_truth_is_each_slate_titles_own_revenue_and_teaser_spend_at_the_full_audience():
+    world, events = slate_run()
+    until = START + timedelta(days=2)
+    truth = {t["title_id"]: t for t in world.truth(until)}
+    assert truth and not any(t["complete"] for t in truth.values())        # none has had 30 days
+    for title_id, t in truth.items():
+        revenue = sum(e.get("amount_usd", e.get("revenue_usd", 0)) for e in events
+                      if e.get("title_id") == title_id and e["event_type"] in ("purchase", "ad_impression"))
+        spend = sum(e["cost_usd"] for e in events
+                    if e.get("title_id") == title_id and e["event_type"] == "teaser_impression")
+        assert t["revenue_30d_full_usd"] == pytest.approx(revenue / world.audience_scale, abs=0.02)
+        assert t["teaser_spend_full_usd"] == pytest.approx(spend / world.audience_scale, abs=0.02)
+        assert t["pays_back"] == (t["revenue_30d_full_usd"] >= t["production_cost_usd"] + t["teaser_spend_full_usd"])
+
+
+def test_appeal_works_through_behaviour_with_noise():
+    """Viewers per title rise with appeal, as do the rates it moves, but not in lockstep."""
+    import math
+    import statistics
+    world, events = slate_run(days=3, seed=5)
+    slate = {t.title_id: t for t in world.titles if t.slate}
+    viewers: dict = {}
+    for e in events:
+        if e["event_type"] == "episode_start" and e["title_id"] in slate:
+            viewers.setdefault(e["title_id"], set()).add(e["user_id"])
+    titles = [t for t in slate if len(viewers.get(t, ())) >= 1]
+    assert len(titles) >= 8
+    r = statistics.correlation([math.log(slate[t].appeal) for t in titles],
+                               [math.log(len(viewers[t])) for t in titles])
+    assert 0.3 < r < 0.99, r
