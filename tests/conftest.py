@@ -9,6 +9,8 @@ another way carries the marker itself. `make check` runs the rest (`-m "not stac
 """
 from __future__ import annotations
 
+import re
+
 import shutil
 import time
 import uuid
@@ -355,3 +357,12 @@ def read_topic(settings: Settings, topic: str) -> list:
         return list(consumer)
     finally:
         consumer.close()
+
+
+# values for the parameters a documented query takes (%(name)s, as clickhouse-driver fills them in)
+QUERY_PARAMETERS = {"as_of": "'2026-01-20 00:00:00'", "hours": "24"}
+
+
+def fill_parameters(sql: str) -> str:
+    """A documented query with its %(name)s parameters filled with example values (QUERY_PARAMETERS)."""
+    return re.sub(r"%\((\w+)\)s", lambda m: QUERY_PARAMETERS[m.group(1)], sql)

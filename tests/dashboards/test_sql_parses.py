@@ -16,6 +16,7 @@ from dashboards import alerts, datasets, screens
 from dashboards.datasets import QUERIES
 from dashboards.layout import chart_sql
 from infra.settings import ROOT
+from tests.conftest import fill_parameters
 
 SUPERSET_VENV = ROOT / ".state" / "superset-venv"
 
@@ -27,7 +28,7 @@ def superset_sql() -> list[tuple[str, str]]:
     found += [(f"alert {alert['name']}", alert["sql"]) for alert in alerts.ALERTS]
     # the documented queries that no dataset reads yet: analysts paste them into SQL Lab, which parses too
     read = {d.query for d in datasets.ALL}
-    found += [(f"query {path.stem}", path.read_text().strip().rstrip(";"))
+    found += [(f"query {path.stem}", fill_parameters(path.read_text().strip().rstrip(";")))
               for path in sorted(QUERIES.glob("*.sql")) if path.stem not in read]
     return found
 

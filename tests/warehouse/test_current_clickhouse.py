@@ -8,12 +8,14 @@ shows, without a current server on this machine.
 """
 from __future__ import annotations
 
+
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from bench.warehouse import ANALYST, BEFORE, DASHBOARD
+from tests.conftest import fill_parameters
 from warehouse import reach
 from warehouse.migrate import MIGRATIONS, files, statements
 from warehouse.tables import TABLES
@@ -89,7 +91,7 @@ def test_rollups_fire_and_every_view_and_benchmarked_query_answers(current):
     for name, sql in {**DASHBOARD, **ANALYST, **BEFORE, **documented}.items():
         try:
             [statement] = statements(sql)               # comment lines dropped, one statement per query
-            current.query(statement)
+            current.query(fill_parameters(statement))
         except Exception as error:  # noqa: BLE001
             pytest.fail(f"{name!r} fails on current ClickHouse: {error}")
 

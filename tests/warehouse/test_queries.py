@@ -27,8 +27,14 @@ def db(database):
     return database[1]
 
 
-def query(client, name: str) -> list[tuple]:
-    return client.execute((QUERIES / f"{name}.sql").read_text())
+def query(client, name: str, params: dict | None = None) -> list[tuple]:
+    return client.execute((QUERIES / f"{name}.sql").read_text(), params)
+
+
+def named(client, name: str, params: dict) -> list[dict]:
+    """A query's rows as column → value."""
+    rows, columns = client.execute((QUERIES / f"{name}.sql").read_text(), params, with_column_types=True)
+    return [dict(zip([c for c, _ in columns], row)) for row in rows]
 
 
 def insert(client, table: str, rows: list[dict]) -> None:
@@ -439,7 +445,7 @@ def test_titles_catalog_lineage_and_parent_name(db):
 
 
 def test_every_query_file_has_a_test_here():
-    tested = set(re.findall(r'query\(db, "(\w+)"\)', Path(__file__).read_text()))
+    tested = set(re.findall(r'query\(db, "(\w+)"', Path(__file__).read_text()))
     assert tested == {path.stem for path in QUERIES.glob("*.sql")}
 
 
@@ -455,3 +461,59 @@ def test_events_raw_has_typed_columns_for_the_common_fields(db):
     assert rows == [("episode_exit", "", 0.0, 0, 7, "s-1", 12.5, 40, "", "", 0.0),
                     ("purchase", "coins_pack", 9.99, 1100, 0, "", 0.0, 0, "", "", 0.0),
                     ("teaser_impression", "", 0.0, 0, 0, "", 0.0, 0, "tiktok", "c1", 0.02)]
+
+
+def test_title_forecast_features_see_each_original_title_up_to_its_cutoff(db):
+    """tA launched 2 days ago, seen 12 hours in (hours=12): what it did before launch + 12 h, its
+    second half (6-12 h) apart, its first paywall (episode 6: free 5); tB (derived) and tC (launched
+    9 days ago) are not scored; tD launched 3 hours ago is seen 3 hours in (as_of comes first)."""
+    launched = (NOW - timedelta(days=2)).replace(minute=0, second=0)
+    recent = (NOW - timedelta(hours=3)).replace(second=0)
+    insert(db, "title_events", [
+        script("tA", "The Heiress"), script("tB", parent="tA"), script("tC"), script("tD", origin="human"),
+        {"title_id": "tA", "event_type": "title_launched", "event_time": launched, "topic": "c", "free_episodes": 5,
+         "episodes_total": 80},
+        {"title_id": "tA", "event_type": "episode_released", "event_time": launched, "topic": "c",
+         "production_cost_usd": 50000.0, "episode": 1},
+        {"title_id": "tB", "event_type": "title_launched", "event_time": launched, "topic": "c"},
+        {"title_id": "tC", "event_type": "title_launched", "event_time": NOW - timedelta(days=9), "topic": "c"},
+        {"title_id": "tD", "event_type": "title_launched", "event_time": recent, "topic": "c", "free_episodes": 5}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": launched + timedelta(hours=1), "title_id": "tA", "user_id": "u1", "teaser_impressions": 100,
+         "teaser_views": 50, "hook_views": 20, "teaser_clicks": 4, "installs": 2, "ad_spend_usd": 1.8,
+         "episode_starts": 10, "episode_completes": 8, "likes": 3, "iap_revenue_usd": 4.99, **STAMP},
+        {"window_start": launched + timedelta(hours=1), "title_id": "tA", "user_id": "u2", "episode_starts": 5,
+         **STAMP},
+        {"window_start": launched + timedelta(hours=7), "title_id": "tA", "user_id": "u1", "episode_starts": 2,
+         "installs": 1, "ad_revenue_usd": 0.5, "shares": 1, **STAMP},
+        {"window_start": launched + timedelta(hours=7), "title_id": "tA", "user_id": "u3", "episode_starts": 1,
+         **STAMP},
+        {"window_start": launched + timedelta(hours=12), "title_id": "tA", "user_id": "u4", "episode_starts": 99,
+         "iap_revenue_usd": 100.0, **STAMP},                                    # at the cutoff: not seen
+        {"window_start": launched + timedelta(hours=1), "title_id": "tB", "user_id": "u9", "episode_starts": 7,
+         **STAMP},
+        {"window_start": recent + timedelta(hours=1), "title_id": "tD", "user_id": "u5", "episode_starts": 4,
+         **STAMP}])
+    insert(db, "episode_metrics_1m_parts", [
+        {"window_start": launched + timedelta(hours=2), "title_id": "tA", "episode": 1, "starts": 6, **STAMP},
+        {"window_start": launched + timedelta(hours=2), "title_id": "tA", "episode": 5, "completes": 3, **STAMP},
+        {"window_start": launched + timedelta(hours=3), "title_id": "tA", "episode": 6, "paywalls_shown": 3,
+         "unlocks": 1, **STAMP},
+        {"window_start": launched + timedelta(hours=13), "title_id": "tA", "episode": 6, "paywalls_shown": 9,
+         "unlocks": 9, **STAMP}])
+    assert [r[0] for r in query(db, "title_forecast_features", {"as_of": NOW, "hours": 12})] == ["tA", "tD"]
+    found = {r["title_id"]: r for r in named(db, "title_forecast_features", {"as_of": NOW, "hours": 12})}
+    assert set(found) == {"tA", "tD"}
+    a = found["tA"]
+    assert a["hours_since_launch"] == 12 and a["origin"] == "ai" and a["free"] == 5
+    assert (a["impressions"], a["views"], a["hooks"], a["clicks"], a["installs"]) == (100, 50, 20, 4, 3)
+    assert (a["starts"], a["completes"], a["likes"], a["shares"], a["viewers"]) == (18, 8, 3, 1, 3)
+    assert abs(a["iap_revenue"] - 4.99) < 1e-9 and abs(a["ad_revenue"] - 0.5) < 1e-9
+    assert (a["starts_late"], a["installs_late"], a["viewers_late"]) == (3, 1, 2)
+    assert abs(a["revenue_late"] - 0.5) < 1e-9
+    assert (a["first_starts"], a["free_completes"]) == (6, 3)
+    assert (a["paywall_shown_first"], a["paywall_unlocks_first"]) == (3, 1)
+    assert abs(a["production_cost"] - 50000.0) < 1e-9
+    d = found["tD"]
+    assert abs(d["hours_since_launch"] - (NOW - recent).total_seconds() / 3600) < 1e-9
+    assert d["starts"] == 4 and d["origin"] == "human"
