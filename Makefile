@@ -9,7 +9,7 @@ ifdef CLUSTER
 export DRAMA_CLUSTER := $(CLUSTER)
 endif
 
-.PHONY: demo test test-cluster test-cluster-short test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium
+.PHONY: demo test test-cluster test-cluster-short test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium forecast-model forecast-evaluate
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -18,6 +18,7 @@ help:
 	@echo "make check   lint (ruff), the import layers (lint-imports) and the tests that need no services"
 	@echo "make up | down | status | logs    the native stack (python -m launcher ...); CLUSTER=1: the cluster"
 	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
+	@echo "make forecast-model | forecast-evaluate   the hit forecast's model and its held-out figures (docs/forecast.md)"
 	@echo "make dashboards  the five dashboards, the viewer role and the alerts into Superset (make up runs it too)"
 
 $(STAMP): pyproject.toml
@@ -95,6 +96,15 @@ bench: install
 	$(PY) -m bench.warehouse $(WAREHOUSE_ARGS)
 	$(PY) -m bench.calibration $(CALIBRATION_ARGS)
 	$(PY) -m bench.dashboards $(DASHBOARDS_ARGS)
+
+# The hit forecast (docs/forecast.md), on ClickHouse (`make up` first): forecast/model.json from the
+# training seeds, then its figures on seeds it never saw, with the calibration plot. Each seed's slate
+# is simulated, loaded and read once, then cached in .state/forecast/ (about a minute a seed).
+forecast-model: install
+	$(PY) -m forecast train
+
+forecast-evaluate: install
+	$(PY) -m forecast evaluate --hours 6,12,24,48 --plot docs/forecast-calibration.png
 
 # Privacy: a user's events and profile removed from every table, the metrics rebuilt without them, the
 # request audited (warehouse/forget.py). Asks for confirmation; the workers must be stopped.

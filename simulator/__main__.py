@@ -7,6 +7,7 @@
     python -m simulator --duplicates 0.01 --late 0.002 --out-of-order 0.02 --malformed 0.005
     python -m simulator report                         # the calibration report on the warehouse
     python -m simulator lifetime --users-per-day 2000  # the hit's year, sampled days (see CALIBRATION.md)
+    python -m simulator slate --seed 3 --file s3.ndjson --truth s3.json   # a release slate and its outcomes
 
 The same --seed and --start give the same stream. The studio (on by default in live mode)
 reads drama.signals and answers each re-create signal with a derivative title.
@@ -27,7 +28,7 @@ import orjson
 
 from infra.settings import load
 from simulator import report
-from simulator.calibration import LIFETIME_SAMPLE_AGES, STUDIO_REPEAT_DAYS
+from simulator.calibration import LIFETIME_SAMPLE_AGES, STUDIO_REPEAT_DAYS, TRUTH_DAYS
 from simulator.world import Cohort, Emission, Faults, World
 
 EVENTS_PER_USER = 109          # measured: python -m simulator --file /dev/null --hours 24 (see CALIBRATION.md)
@@ -41,9 +42,11 @@ def parse_time(text: str) -> datetime:
 def arguments(argv):
     p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("command", nargs="?", default="run", choices=["run", "report", "lifetime"],
+    p.add_argument("command", nargs="?", default="run", choices=["run", "report", "lifetime", "slate"],
                    help="run: the stream; report: the calibration report on the warehouse; lifetime: the hit's "
-                        "year as sampled days, as fast as it goes (--users-per-day, default 2000)")
+                        "year as sampled days, as fast as it goes (--users-per-day, default 2000); slate: new titles "
+                        "launched over --slate-days, their events' first --hours-seen to --file and every title's "
+                        "30-day outcome to --truth (the forecast's data, docs/forecast.md)")
     p.add_argument("--rate", type=float, default=50.0, help="events per wall-clock second (live mode; default 50)")
     p.add_argument("--day-minutes", type=float, default=1440.0,
                    help="wall-clock minutes per simulated day (default 1440: real time)")
@@ -66,6 +69,10 @@ def arguments(argv):
     p.add_argument("--progress-file", help="keep the run's progress here as JSON (phase, sent, simulated time), "
                                            "for the launcher's progress bar")
     p.add_argument("--app-id", default="reelshort-like")
+    p.add_argument("--slate-days", type=float, default=8.0, help="slate: days over which new titles launch")
+    p.add_argument("--slate-per-day", type=float, default=3.0, help="slate: new titles a day")
+    p.add_argument("--hours-seen", type=float, default=48.0, help="slate: hours after each launch written to --file")
+    p.add_argument("--truth", help="slate: where each title's 30-day outcome goes (JSON)")
     return p.parse_args(argv)
 
 
@@ -220,8 +227,45 @@ def run(args) -> int:
     return 1 if errors else 0
 
 
+def slate(args) -> int:
+    """New titles launched over --slate-days, followed TRUTH_DAYS past the last launch: the events of
+    each title's first --hours-seen (and its content events) to --file, as NDJSON; every title's
+    outcome to --truth. The truth goes only to its file: the events carry no appeal and no label."""
+    if not args.file or not args.truth:
+        raise SystemExit("slate needs --file (the events) and --truth (the outcomes)")
+    start = args.start or datetime(2026, 1, 5, tzinfo=timezone.utc)
+    world = World(seed=args.seed, start=start, users_per_day=args.users_per_day or 1000.0, app_id=args.app_id,
+                  slate_per_day=args.slate_per_day, slate_until=start + timedelta(days=args.slate_days))
+    until = start + timedelta(days=args.slate_days + TRUTH_DAYS + 1)
+    seen = timedelta(hours=args.hours_seen)
+    progress, kept, sent = Progress(), 0, 0
+    with open(args.file, "wb") as out:
+        for emission in world.stream(until):
+            sent += 1
+            progress.show(sent, emission.emit_time, 0, 0)
+            if not emission.event_type or '"title_id"' not in emission.value.decode("utf-8", "replace")[:400]:
+                continue
+            event = orjson.loads(emission.value)
+            title = world.slate_titles.get(event.get("title_id", ""))
+            if title is None or parse_time(event["event_time"]) >= title.launched_at + seen:
+                continue
+            kept += 1
+            out.write(orjson.dumps({"topic": emission.topic, "key": emission.key.decode() if emission.key else None,
+                                    "value": emission.value.decode()}) + b"\n")
+    outcomes = [t for t in world.truth(until) if t["complete"]]
+    Path(args.truth).write_bytes(orjson.dumps({"seed": args.seed, "users_per_day": world.users_per_day,
+                                               "hours_seen": args.hours_seen, "titles": outcomes},
+                                              option=orjson.OPT_INDENT_2))
+    progress.show(sent, until, 0, 0, final=True)
+    print(f"slate: {len(outcomes)} titles, {sum(t['pays_back'] for t in outcomes)} pay back, "
+          f"{sum(t['hit'] for t in outcomes)} hits; {kept:,} of {sent:,} events kept in {args.file}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = arguments(argv)
+    if args.command == "slate":
+        return slate(args)
     if args.command == "report":
         found = report.from_warehouse(load())
         print(report.render(found))

@@ -131,12 +131,12 @@ STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week, non
 # heavy in tail (De Vany & Walls 1999; Sornette's multiplicative growth). It is never sent: it
 # works through behaviour, each rate moved by a power of it, and the hit emerges from the draws.
 SLATE_PER_DAY = 0.0                           # new titles a day (0: the calibrated catalog only)
-APPEAL_SIGMA = 1.1                            # lognormal σ of appeal: the top 1 in 20 draws ≥ 4× the mean
-SLATE_WEIGHT = 1.2                            # a new title's draw at appeal 1 (the hit's is 6)
+APPEAL_SIGMA = 1.5                            # lognormal σ of appeal: the top 1 in 20 draws ≥ 5× the mean
+SLATE_WEIGHT = 4.0                            # a new title's draw at appeal 1 (the hit's is 6): new releases lead
 SLATE_NOVELTY_DAYS = 12.0                     # a new title's draw decays as exp(-age / this)
 APPEAL_HOOK = 0.35                            # teaser hook rate × appeal^this (capped at every view)
 APPEAL_BINGE = 0.35                           # the chance to leave an episode or a session × appeal^-this
 APPEAL_PAY = 0.35                             # pay propensity at the paywall × appeal^this
 APPEAL_FEEDBACK = 0.5                         # likes, shares, comments × appeal^this
-WORD_OF_MOUTH = 0.15                          # organic installs a share brings, × appeal^APPEAL_FEEDBACK
+WORD_OF_MOUTH = 0.15                          # organic installs a share brings (appeal moves how often it is shared)
 TRUTH_DAYS = 30                               # a title pays back if its first 30 days' revenue covers its cost

@@ -151,6 +151,7 @@ class World:
         self.sequels: dict[str, datetime] = {}          # parent title_id → when its newest sequel was made
         self.slate_per_day = slate_per_day
         self.slate_until = slate_until                  # no launches after this (an evaluation's slate)
+        self.slate_titles: dict[str, Title] = {}
         self.outcomes: dict[str, list[float]] = {}      # slate title_id → [revenue, teaser spend, first day's revenue]
         self.audience_scale = self._audience_scale()
 
@@ -356,12 +357,13 @@ class World:
         title.launched_at = at + RELEASE_TO_LAUNCH
         self.titles.append(title)
         self.outcomes[title_id] = [0.0, 0.0, 0.0]
+        self.slate_titles[title_id] = title
         self._release(title, at)
         return title
 
     def _count_money(self, money: list, event_type: str, at: datetime, fields: dict) -> None:
         """A slate title's revenue and teaser spend in its first TRUTH_DAYS (the truth, never sent)."""
-        title = self._by_id(fields["title_id"])
+        title = self.slate_titles[fields["title_id"]]
         if at - title.launched_at >= timedelta(days=cal.TRUTH_DAYS):
             return
         if event_type == "teaser_impression":
@@ -371,9 +373,6 @@ class World:
         money[0] += amount
         if at - title.launched_at < timedelta(days=1):
             money[2] += amount
-
-    def _by_id(self, title_id: str) -> Title:
-        return next(t for t in reversed(self.titles) if t.title_id == title_id)
 
     def truth(self, until: datetime) -> list[dict]:
         """Each slate title's outcome, at the full audience: its first TRUTH_DAYS' revenue against its
@@ -563,5 +562,5 @@ class World:
     def _word_of_mouth(self, title: Title, t: datetime) -> None:
         """A share of a slate title brings organic installs for it, later (word of mouth)."""
         rng = self.rng
-        for _ in range(int(rng.expovariate(1 / (cal.WORD_OF_MOUTH * title.appeal ** cal.APPEAL_FEEDBACK)) + 0.5)):
+        for _ in range(int(rng.expovariate(1 / cal.WORD_OF_MOUTH) + 0.5)):
             self._push(t + timedelta(minutes=rng.uniform(5, 720)), "viral_arrival", title)

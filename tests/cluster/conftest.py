@@ -37,14 +37,28 @@ def namespace(cluster_up, run_id):
         from infra.topics import admin
         from warehouse.client import node_client
         for node in settings.clickhouse_nodes:
-            client = node_client(settings, node, None)
-            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}`")
-            client.execute(f"DROP DATABASE IF EXISTS `{settings.clickhouse_db}_shard`")
+            for database in (settings.clickhouse_db, settings.clickhouse_db + "_shard"):
+                drop(lambda node=node: node_client(settings, node, None), database)
         kafka = admin(settings)
         try:
             kafka.delete_topics([t for t in kafka.list_topics() if t.startswith(settings.topic(""))])
         finally:
             kafka.close()
+
+
+def drop(client_of, database: str, attempts: int = 3) -> None:
+    """DROP DATABASE, again on a timeout: dropping Replicated tables waits on ZooKeeper, which a
+    fault test may have just restarted (a timed-out DROP was seen on a loaded machine)."""
+    for attempt in range(attempts):
+        client = client_of()
+        try:
+            client.execute(f"DROP DATABASE IF EXISTS `{database}`")
+            return
+        except (TimeoutError, OSError, EOFError):
+            if attempt == attempts - 1:
+                raise
+        finally:
+            client.disconnect()
 
 
 def start_worker(settings, workers: list):

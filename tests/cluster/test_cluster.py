@@ -162,7 +162,8 @@ def test_a_worker_taking_a_partition_over_reads_its_marks_where_they_were_writte
     writes_to, behind = (node_client(settings, n, settings.clickhouse_db + "_shard") for n in settings.shard_nodes(2))
     behind.execute("SYSTEM STOP FETCHES events_rejected")
     try:
-        writes_to.execute(INSERT_REJECTED, [(topic, partition, n, "invalid_json", "", b"{") for n in range(10)])
+        writes_to.execute(INSERT_REJECTED, [(topic, partition, n, "invalid_json", "", b"{", REJECTED_AT)
+                                            for n in range(10)])
         started = time.monotonic()
 
         def mark(reads) -> int | None:
