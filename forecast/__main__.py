@@ -56,9 +56,13 @@ def build(seed: int, say=print) -> Path:
     subprocess.run([python, "-m", "simulator", "slate", "--seed", str(seed), "--users-per-day", str(USERS_PER_DAY),
                     "--hours-seen", str(max(AGES)), "--file", str(home / "events.ndjson"),
                     "--truth", str(home / "truth.json")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    settings = load(namespace=f"fc{seed}")
+    admin = connect(settings, "default")        # a fresh database: the worker's marks would cut a reload
+    admin.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_db}")
+    admin.disconnect()
     subprocess.run([python, "-m", "streams.load", str(home / "events.ndjson"), "--namespace", f"fc{seed}"],
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    client = connect(load(namespace=f"fc{seed}"))
+    client = connect(settings)
     launched = dict(client.execute("SELECT title_id, assumeNotNull(launched_at) FROM titles "
                                    "WHERE launched_at IS NOT NULL AND parent_title_id = ''"))
     rows: dict = {}

@@ -7,7 +7,10 @@ own classification and writes, without Kafka.
 What the forecast's evaluation uses to put a simulated slate into a warehouse of its own
 (docs/forecast.md): the rows, rollups and titles are the ones the worker would have written
 from the same events, read back by the same documented queries. Rejected events are counted,
-not dead-lettered (there is no Kafka here); offsets are not committed anywhere.
+not dead-lettered (there is no Kafka here); offsets are not committed anywhere. As in the worker,
+every table is written only past its high-water marks: the same file loaded again writes nothing,
+and another file with the same topics is cut at the first one's offsets (load into a fresh
+database; `python -m forecast` drops it first).
 """
 from __future__ import annotations
 
