@@ -131,7 +131,7 @@ STUDIO_REPEAT_DAYS = 7                        # one sequel per title a week, non
 # heavy in tail (De Vany & Walls 1999; Sornette's multiplicative growth). It is never sent: it
 # works through behaviour, each rate moved by a power of it, and the hit emerges from the draws.
 SLATE_PER_DAY = 0.0                           # new titles a day (0: the calibrated catalog only)
-APPEAL_SIGMA = 1.5                            # lognormal σ of appeal: the top 1 in 20 draws ≥ 5× the mean
+APPEAL_SIGMA = 1.5                            # lognormal σ of appeal: 1 title in 20 draws ≥ 3.8× the mean
 SLATE_WEIGHT = 4.0                            # a new title's draw at appeal 1 (the hit's is 6): new releases lead
 SLATE_NOVELTY_DAYS = 12.0                     # a new title's draw decays as exp(-age / this)
 APPEAL_HOOK = 0.35                            # teaser hook rate × appeal^this (capped at every view)
