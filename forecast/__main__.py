@@ -34,6 +34,7 @@ EVALUATION_SEEDS = list(range(201, 206))
 USERS_PER_DAY = 1000
 HIT_THRESHOLD = 0.5                        # p_hit at which the hit_forecast signal is emitted
 VERSION = "slate-logit-1"
+HOOK_RATE = features.FEATURES.index("hook_rate")
 
 
 def seeds(text: str) -> list[int]:
@@ -91,9 +92,10 @@ def samples(seed_list: list[int], ages=AGES) -> list[dict]:
                 row = rows.get(title_id, {}).get(str(hours))
                 if row is None:
                     continue
-                out.append({"seed": seed, "title_id": title_id, "hours": hours, "vector": features.vector(row),
+                vector = features.vector(row)
+                out.append({"seed": seed, "title_id": title_id, "hours": hours, "vector": vector,
                             "early_usd": (row["iap_revenue"] or 0) + (row["ad_revenue"] or 0),
-                            "hook_rate": features.vector(row)[features.FEATURES.index("hook_rate")],
+                            "hook_rate": vector[HOOK_RATE],
                             "cost_usd": outcome["production_cost_usd"], "final_usd": outcome["revenue_30d_full_usd"],
                             "pays_back": outcome["pays_back"], "hit": outcome["hit"]})
     return out
@@ -117,7 +119,7 @@ def evaluate(train_seeds: list[int], test_seeds: list[int], hours: list[int], fo
     scores_by_hour: dict = {}
     hits: set = set()
     for h in hours:
-        test = [s for s in samples(test_seeds, (h,))]
+        test = samples(test_seeds, (h,))
         train_h = [s for s in training if s["hours"] == h]
         if not test:
             continue
