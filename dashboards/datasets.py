@@ -181,5 +181,18 @@ RETENTION = Dataset("retention_by_cohort", "retention_by_cohort", None, (
     Metric("d30_rate", "D30 retention", ratio("SUM(d30)", "SUM(installs)"), PERCENT),
 ))
 
+# The hit forecast (title_forecasts): scores over time, and the 24-hour forecast against the outcome.
+HIT_WATCH = Dataset("hit_watch", "hit_watch", "as_of", (
+    Metric("p_payback", "P(pays back)", "MAX(p_payback)", PERCENT),
+    Metric("titles", "New titles watched", "COUNT(DISTINCT title_id)"),
+    Metric("hit_signals", "hit_forecast signals", "SUM(hit_signal)"),
+))
+HIT_OUTCOMES = Dataset("hit_outcomes", "hit_outcomes", None, (
+    Metric("titles", "Titles", "COUNT(*)"),
+    Metric("known", "Outcomes known (30 days)", "SUM(outcome_known)"),
+    Metric("right_share", "Forecast right, of outcomes known",
+           ratio("countIf(verdict = 'right')", "SUM(outcome_known)"), PERCENT),
+))
+
 ALL = (LIVE_TITLES, TITLES_DAILY, PIPELINE, REJECTS, FRESHNESS, SIGNALS, LOOP, EPISODES, COIN_ECONOMY, SEGMENTS,
-       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION, RETENTION, COHORT_ROAS, CANNIBALISATION)
+       CAMPAIGNS, DISTRIBUTION, CATALOG, ADAPTATION, RETENTION, COHORT_ROAS, CANNIBALISATION, HIT_WATCH, HIT_OUTCOMES)

@@ -1,4 +1,4 @@
-"""`make dashboards`: the five dashboards (dashboards/screens.py) into Superset, idempotently.
+"""`make dashboards`: the six dashboards (dashboards/screens.py) into Superset, idempotently.
 
     python -m dashboards.provision
 

@@ -1,4 +1,4 @@
-"""The five dashboards: what each shows, in the order of the loop (create → distribute →
+"""The six dashboards: what each shows, in the order of the loop (create → distribute →
 feedback → re-create). Datasets and their metrics are in dashboards/datasets.py; how a chart
 becomes Superset's form data and SQL is in dashboards/layout.py."""
 from __future__ import annotations
@@ -148,4 +148,31 @@ DISTRIBUTION = Dashboard(
                where="days_since_launch BETWEEN 0 AND 6", row_limit=300, width=12),),
     ))
 
-ALL = (LOOP_HEALTH, MONETIZATION, CONTENT, STUDY, DISTRIBUTION)
+HIT_WATCH = Dashboard(
+    slug="hit-watch", title="Hit watch", time_range=LAST_7_DAYS, grain="PT1H",
+    description="Which new titles will pay back. Every original title is scored every 10 minutes of its "
+                "first 7 days by the hit forecast (docs/forecast.md): **P(pays back)** is the chance that its "
+                "first 30 days' revenue covers its production cost and its teaser spend; **P(hit)**, 10× that "
+                "(empty while the model has no hit to learn from). First each title's P(pays back) over time, "
+                "then the titles in their first week now with what the scores come from, then the forecast "
+                "made at 24 hours against what happened: *right* or *miss* once the 30 days are known, *open* "
+                "before.",
+    rows=(
+        (Chart("hit_titles", "New titles watched", d.HIT_WATCH, "number", ("titles",), width=3),
+         Chart("hit_signals", "hit_forecast signals sent", d.HIT_WATCH, "number", ("hit_signals",), width=3),
+         Chart("hit_known", "Outcomes known (30 days)", d.HIT_OUTCOMES, "number", ("known",), width=3),
+         Chart("hit_right", "Forecast right, of outcomes known", d.HIT_OUTCOMES, "number", ("right_share",),
+               width=3)),
+        (Chart("hit_p_payback", "P(pays back) of each new title by hour, first 7 days", d.HIT_WATCH, "line",
+               ("p_payback",), groupby=("title_name",), series_limit=15, width=12),),
+        (Chart("hit_now", "New titles now: scores, and what they come from so far", d.HIT_WATCH, "raw", (),
+               columns=("title_name", "origin", "hours_since_launch", "p_payback", "p_hit", "viewers",
+                        "revenue_usd", "hook_rate", "completion", "pay_through"),
+               order_by="p_payback", where="latest = 1", row_limit=50, width=12),),
+        (Chart("hit_outcomes", "The 24-hour forecast against the first 30 days", d.HIT_OUTCOMES, "raw", (),
+               columns=("launched_at", "title_name", "origin", "p_payback_24h", "forecast_pays_back",
+                        "revenue_full_usd", "cost_usd", "spend_full_usd", "paid_back", "verdict"),
+               order_by="launched_at", row_limit=100, width=12),),
+    ))
+
+ALL = (LOOP_HEALTH, MONETIZATION, CONTENT, STUDY, DISTRIBUTION, HIT_WATCH)

@@ -649,10 +649,12 @@ class Simulator(App):
         # A little of every fault, so the demo shows the dead-letter path and late data honestly.
         faults = ["--duplicates", "0.005", "--late", "0.001", "--out-of-order", "0.01", "--malformed", "0.002"]
         days = self.settings.demo_history_days
+        slate = ["--slate-per-day", str(self.settings.demo_slate_per_day)]    # new titles for the hit forecast
         if days > 0:   # the past, then live at the same sample of the audience
             return [sys.executable, "-m", "simulator", "--history-days", str(days), "--users-per-day",
-                    str(self.settings.demo_users_per_day), "--progress-file", str(self.progress_file), *faults]
-        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50"), *faults]
+                    str(self.settings.demo_users_per_day), "--progress-file", str(self.progress_file), *faults,
+                    *slate]
+        return [sys.executable, "-m", "simulator", "--rate", os.environ.get("SIMULATOR_RATE", "50"), *faults, *slate]
 
     def healthy(self) -> bool:
         return self.pid() is not None

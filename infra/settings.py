@@ -115,11 +115,16 @@ ENV = {
     "TREND_MIN_BASELINE": "5",
     "TREND_BASELINE_MINUTES": "10",
     "TREND_COOLDOWN_MINUTES": "30",
+    # The hit forecast (streams/forecasts.py): every new title in its first 7 days is scored every
+    # FORECAST_PERIOD_S of event time; the worker looks for moments due every FORECAST_CHECK_S.
+    "FORECAST_PERIOD_S": "600",
+    "FORECAST_CHECK_S": "10",
     # The demo's past (`make demo`): this many simulated days ending now are sent through Kafka and
     # the worker before it goes live (0: none), at this many new users a simulated day, which the
     # live traffic keeps (one world throughout: the same sample of the audience).
     "DEMO_HISTORY_DAYS": "32",
     "DEMO_USERS_PER_DAY": "800",
+    "DEMO_SLATE_PER_DAY": "2",          # new original titles a day in the demo (the hit forecast's; 0: none)
     "COLLECTOR_HOST": "127.0.0.1",
     "COLLECTOR_PORT": "8090",
     "COLLECTOR_MAX_BODY_BYTES": str(1024 * 1024),
@@ -271,9 +276,13 @@ class Settings:
     trend_min_baseline: int = _int("TREND_MIN_BASELINE")
     trend_baseline_minutes: int = _int("TREND_BASELINE_MINUTES")
     trend_cooldown_minutes: int = _int("TREND_COOLDOWN_MINUTES")
+    forecast_period_s: int = _int("FORECAST_PERIOD_S")
+    forecast_check_s: int = _int("FORECAST_CHECK_S")
 
     demo_history_days: int = _int("DEMO_HISTORY_DAYS")
     demo_users_per_day: int = _int("DEMO_USERS_PER_DAY")
+    demo_slate_per_day: float = field(default_factory=lambda: float(env("DEMO_SLATE_PER_DAY")),
+                                      metadata={"env": "DEMO_SLATE_PER_DAY"})
 
     collector_host: str = _str("COLLECTOR_HOST")
     collector_port: int = _int("COLLECTOR_PORT")

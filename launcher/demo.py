@@ -103,7 +103,32 @@ def load_history(settings: Settings, report: Callable[[str], None] = print,
     closed = reach.close(settings, say=lambda _: None)
     report(f"the past: {sum(map(len, rebuilt.values()))} daily rollup(s) reconciled, "
            f"{sum(map(len, closed.values()))} reach window(s) computed")
+    scored = wait_for_forecasts(settings, deadline, line)
+    report(f"the past: new titles scored up to {scored} (title_forecasts, Hit watch)")
     return {"sent": sent, "sent_s": sent_s, "landed_s": landed_s, "total_s": time.monotonic() - started}
+
+
+def wait_for_forecasts(settings: Settings, deadline: float, line: Line, behind_s: float = 1800):
+    """Wait for the worker's hit forecast (streams/forecasts.py) to score the past: until the newest
+    moment scored is within `behind_s` of the newest metrics. Returns that moment."""
+    from warehouse.client import connect
+
+    client = connect(settings)
+    try:
+        while True:
+            newest, scored = client.execute(
+                "SELECT (SELECT max(window_start) FROM title_metrics_1m_parts), max(as_of) FROM title_forecasts_log")[0]
+            if scored.year > 2000 and (newest - scored).total_seconds() <= behind_s:
+                line.show(f"forecast: {bar(1)} 100%  scored up to {scored:%Y-%m-%d %H:%M}", final=True)
+                return scored
+            if time.monotonic() > deadline:
+                raise ServiceError(f"the worker had not scored the new titles of the past (newest moment scored: "
+                                   f"{scored}, newest metrics {newest}); see {services.Worker(settings).log}")
+            line.show(f"forecast: scoring the past's new titles, up to {scored:%Y-%m-%d %H:%M} of "
+                      f"{newest:%Y-%m-%d %H:%M}")
+            time.sleep(1)
+    finally:
+        client.disconnect()
 
 
 def _seconds(stamp: str) -> float:

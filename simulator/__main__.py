@@ -70,7 +70,8 @@ def arguments(argv):
                                            "for the launcher's progress bar")
     p.add_argument("--app-id", default="reelshort-like")
     p.add_argument("--slate-days", type=float, default=8.0, help="slate: days over which new titles launch")
-    p.add_argument("--slate-per-day", type=float, default=3.0, help="slate: new titles a day")
+    p.add_argument("--slate-per-day", type=float, default=None,
+                   help="new original titles launched a day (slate: 3 by default; run: 0, the calibrated catalog only)")
     p.add_argument("--hours-seen", type=float, default=48.0, help="slate: hours after each launch written to --file")
     p.add_argument("--truth", help="slate: where each title's 30-day outcome goes (JSON)")
     return p.parse_args(argv)
@@ -112,7 +113,8 @@ class Progress:
 
 
 def studio(settings, signals: queue.Queue, stop: threading.Event) -> None:
-    """Read re-create signals from drama.signals; the main loop answers them with titles."""
+    """Read drama.signals; the main loop answers each re-create signal with a title, and each hit_forecast
+    with the title's teaser budget (World.answer_forecast). A signal without `kind` is a re-create one."""
     from kafka import KafkaConsumer
     consumer = KafkaConsumer(settings.topic("drama.signals"), bootstrap_servers=settings.kafka_bootstrap,
                              group_id=f"studio{'-' + settings.namespace if settings.namespace else ''}",
@@ -122,7 +124,7 @@ def studio(settings, signals: queue.Queue, stop: threading.Event) -> None:
             for message in consumer:
                 try:
                     signal = orjson.loads(message.value)
-                    signals.put((signal["title_id"], signal["signal_id"]))
+                    signals.put((signal.get("kind") or "recreate", signal["title_id"], signal["signal_id"], signal))
                 except (orjson.JSONDecodeError, KeyError, TypeError):
                     print(f"studio: ignoring a signal it cannot read: {message.value[:200]!r}", file=sys.stderr)
     finally:
@@ -166,7 +168,8 @@ def run(args) -> int:
         emissions = horizon(args.seed, start, args.users_per_day or 2000.0, args.app_id)
     else:
         world = World(seed=args.seed, start=start, users_per_day=users_per_day, app_id=args.app_id,
-                      faults=Faults(args.duplicates, args.late, args.out_of_order, args.malformed))
+                      faults=Faults(args.duplicates, args.late, args.out_of_order, args.malformed),
+                      slate_per_day=args.slate_per_day or 0.0)
         emissions = world.stream(start + timedelta(hours=args.hours) if args.hours else None)
     progress, sent, errors = Progress(history, args.progress_file), 0, 0
     signals: queue.Queue = queue.Queue()
@@ -192,7 +195,15 @@ def run(args) -> int:
                     time.sleep(ahead)
                 sink.send_raw(emission.topic, emission.key, emission.value, emission.event_type)
                 while world is not None and not signals.empty():
-                    parent, signal_id = signals.get()
+                    kind, parent, signal_id, signal = signals.get()
+                    if kind == "hit_forecast":
+                        budget = world.answer_forecast(parent, signal.get("p_payback"), signal.get("p_hit"),
+                                                       signal.get("threshold", 0.5))
+                        print(f"\nstudio: hit_forecast {signal_id} (P(hit) {signal.get('p_hit')}) → teaser budget "
+                              f"{budget if budget is not None else 'unchanged (not a title of this run)'}", flush=True)
+                        continue
+                    if kind != "recreate":
+                        continue
                     title = world.answer_signal(parent, signal_id)
                     if title is None:
                         print(f"\nstudio: signal {signal_id} on {parent} noted: it has a sequel from the last "
@@ -235,7 +246,8 @@ def slate(args) -> int:
         raise SystemExit("slate needs --file (the events) and --truth (the outcomes)")
     start = args.start or datetime(2026, 1, 5, tzinfo=timezone.utc)
     world = World(seed=args.seed, start=start, users_per_day=args.users_per_day or 1000.0, app_id=args.app_id,
-                  slate_per_day=args.slate_per_day, slate_until=start + timedelta(days=args.slate_days))
+                  slate_per_day=3.0 if args.slate_per_day is None else args.slate_per_day,
+                  slate_until=start + timedelta(days=args.slate_days))
     until = start + timedelta(days=args.slate_days + TRUTH_DAYS + 1)
     seen = timedelta(hours=args.hours_seen)
     progress, kept, sent = Progress(), 0, 0

@@ -139,4 +139,7 @@ APPEAL_BINGE = 0.35                           # the chance to leave an episode o
 APPEAL_PAY = 0.35                             # pay propensity at the paywall × appeal^this
 APPEAL_FEEDBACK = 0.5                         # likes, shares, comments × appeal^this
 WORD_OF_MOUTH = 0.15                          # organic installs a share brings (appeal moves how often it is shared)
+STUDIO_BOOST = 3.0                            # a likely hit's or payer's teaser budget, × its share
+STUDIO_BOOST_ABOVE = 0.5                      # P(pays back) from which the studio boosts a title
+STUDIO_STOP_BELOW = 0.1                       # P(pays back) under which it stops buying installs for it
 TRUTH_DAYS = 30                               # a title pays back if its first 30 days' revenue covers its cost

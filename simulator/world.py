@@ -90,6 +90,7 @@ class Title:
     parent_title_id: str = ""
     appeal: float = 1.0                      # latent, never sent: a slate title's draw from APPEAL_SIGMA
     slate: bool = False                      # launched during the run (the release slate)
+    marketing: float = 1.0                   # its share of the teaser budget, × (0: paid acquisition stopped)
     signal_id: str = ""
     name: str = ""
     launched_at: datetime | None = None      # a sequel's launch; None: the catalog's, on air from the start
@@ -123,6 +124,18 @@ def pick(rng: random.Random, weighted) -> str:
     return rng.choices(names, weights)[0]
 
 
+def studio_marketing(p_payback: float | None, p_hit: float | None, hit_threshold: float) -> float:
+    """The studio's rule: a likely hit (P(hit) at the model's threshold) or a likely payer
+    (P(pays back) ≥ STUDIO_BOOST_ABOVE) gets STUDIO_BOOST × its share of the teaser budget; a likely
+    loss (P(pays back) < STUDIO_STOP_BELOW) gets none; anything else keeps its share."""
+    likely_hit = p_hit is not None and p_hit >= hit_threshold
+    if likely_hit or (p_payback is not None and p_payback >= cal.STUDIO_BOOST_ABOVE):
+        return cal.STUDIO_BOOST
+    if p_payback is not None and p_payback < cal.STUDIO_STOP_BELOW:
+        return 0.0
+    return 1.0
+
+
 class World:
     def __init__(self, seed: int = 7, start: datetime | None = None, users_per_day: float = 2000.0,
                  titles: int = 12, faults: Faults = Faults(), app_id: str = "reelshort-like",
@@ -152,7 +165,12 @@ class World:
         self.slate_per_day = slate_per_day
         self.slate_until = slate_until                  # no launches after this (an evaluation's slate)
         self.slate_titles: dict[str, Title] = {}
+        # The slate's own draws (when titles launch, their appeal, trope, origin, length): the same slate
+        # whatever the studio does with it, so a run with the forecast on and one with it off compare.
+        self.slate_rng = random.Random(f"{seed}-slate")
+        self.steered = False                            # the studio moved teaser budget (answer_forecast)
         self.outcomes: dict[str, list[float]] = {}      # slate title_id → [revenue, teaser spend, first day's revenue]
+        self.app_money = [0.0, 0.0]                     # with a slate: every title's revenue and teaser spend
         self.audience_scale = self._audience_scale()
 
     # --- the catalog and the audience scale -----------------------------------------------------
@@ -228,8 +246,13 @@ class World:
                 continue  # past the end: only events that happened before it, held back by a fault, still go
             self.now = max(self.now, at)
             if kind == "event":
-                if self.outcomes and payload["event_type"] in MONEY_EVENTS and payload.get("title_id") in self.outcomes:
-                    self._count_money(self.outcomes[payload["title_id"]], payload["event_type"], at, payload)
+                if self.outcomes and payload["event_type"] in MONEY_EVENTS:
+                    if payload["event_type"] == "teaser_impression":
+                        self.app_money[1] += payload["cost_usd"]
+                    else:
+                        self.app_money[0] += payload.get("amount_usd", payload.get("revenue_usd", 0.0))
+                    if payload.get("title_id") in self.outcomes:
+                        self._count_money(self.outcomes[payload["title_id"]], payload["event_type"], at, payload)
                 yield from self._emit(at, payload)
             elif kind == "bytes":
                 yield Emission(*payload, at, "")
@@ -343,12 +366,12 @@ class World:
 
     # --- the release slate: new originals, each with a latent appeal -------------------------------
     def _next_launch(self, after: datetime) -> datetime:
-        return after + timedelta(seconds=self.rng.expovariate(self.slate_per_day / 86400))
+        return after + timedelta(seconds=self.slate_rng.expovariate(self.slate_per_day / 86400))
 
     def _new_title(self, at: datetime) -> Title:
         """A new original: origin in the industry's mix, 60-100 episodes, appeal from a lognormal of
         mean 1 (APPEAL_SIGMA). Its draw is SLATE_WEIGHT × appeal, fading over SLATE_NOVELTY_DAYS."""
-        rng = self.rng
+        rng = self.slate_rng
         appeal = rng.lognormvariate(-cal.APPEAL_SIGMA ** 2 / 2, cal.APPEAL_SIGMA)
         title_id = f"{self.ids}-n{len(self.titles)}"
         trope, genre, adaptation = TROPES[rng.randrange(len(TROPES))]
@@ -408,6 +431,8 @@ class World:
         title = viral or self._popular_title(at)
         install_at = at
         if viral is None and rng.random() < self.paid_share:
+            if self.steered:            # the teaser budget follows the studio's forecast: so do the users it buys
+                title = self._paid_title(at)
             install_at = self._funnel(user, title, at)
         self._event("user_profile", install_at + timedelta(seconds=1), user_id=user.user_id, gender=gender,
                     age_band=age, country=country)
@@ -444,6 +469,23 @@ class World:
     def _popular_title(self, at: datetime) -> Title:
         titles = self._on_air(at)
         return self.rng.choices(titles, [self._draw(t, at) for t in titles])[0]
+
+    def _paid_title(self, at: datetime) -> Title:
+        titles = self._on_air(at)
+        return self.rng.choices(titles, [self._draw(t, at) * t.marketing for t in titles])[0]
+
+    def answer_forecast(self, title_id: str, p_payback: float | None, p_hit: float | None,
+                        hit_threshold: float) -> float | None:
+        """The studio's answer to a forecast of a new title (a `hit_forecast` signal, or a score in
+        title_forecasts): the title's teaser budget (studio_marketing). The paid installs it no longer
+        buys go to the other titles by their draw × budget, so the total budget stays what it was.
+        The new budget, or None for a title it does not know."""
+        title = self.slate_titles.get(title_id)
+        if title is None:
+            return None
+        title.marketing = studio_marketing(p_payback, p_hit, hit_threshold)
+        self.steered = self.steered or title.marketing != 1.0
+        return title.marketing
 
     @staticmethod
     def _draw(title: Title, at: datetime) -> float:

@@ -4,7 +4,7 @@ Where the worker starts, and so where what the ingest agent writes to is built a
 (streams/ingest.py `install`): its ClickHouse reads and sinks, the dead-letter topic, the feedback queue.
 """
 from schemas.topics import DLQ, USERS
-from streams import ingest
+from streams import forecasts, ingest  # noqa: F401 - importing forecasts registers score_new_titles
 from streams.app import FETCHES, SETTINGS, app
 from streams.memory import Memory, Reads, ShardedReads
 from streams.trends import FEEDBACK  # (importing it registers detect_surges)

@@ -52,9 +52,10 @@ class NoCommits:
         return True
 
 
-def records(lines, settings: Settings):
-    """The file's messages as the consumer would hand them: (TopicPartition, Record), one partition per topic."""
-    offsets: dict[str, int] = {}
+def records(lines, settings: Settings, offsets: dict[str, int] | None = None):
+    """The file's messages as the consumer would hand them: (TopicPartition, Record), one partition per
+    topic. `offsets`: each topic's next offset, carried from one file to the next (a load in parts)."""
+    offsets = {} if offsets is None else offsets
     for line in lines:
         message = orjson.loads(line)
         topic = settings.topic(message["topic"])
@@ -66,8 +67,9 @@ def records(lines, settings: Settings):
                                                -1 if key is None else len(key), len(value), ())
 
 
-async def load_file(path: str, settings: Settings, say=print) -> dict:
-    """Write the file's events into the settings' database; what was written and rejected."""
+async def load_file(path: str, settings: Settings, say=print, offsets: dict[str, int] | None = None) -> dict:
+    """Write the file's events into the settings' database; what was written and rejected. Files loaded
+    one after another into one database continue each other when they share `offsets`."""
     fetches = Fetches()
     rejects = CountedRejects()
     memory = Memory(Reads(lambda: connect(settings)), settings.namespace, settings.topic(USERS))
@@ -81,7 +83,7 @@ async def load_file(path: str, settings: Settings, say=print) -> dict:
 
     with open(path, "rb") as lines:
         fetched: dict = {}
-        for tp, record in records(lines, settings):
+        for tp, record in records(lines, settings, offsets):
             fetched.setdefault(tp, []).append(record)
             messages += 1
             if messages % BATCH == 0:

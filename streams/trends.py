@@ -139,9 +139,9 @@ async def detect_surges():
             columns = [[row[c]] for c in signals_log.columns]
             await retry("writing a re-create signal", in_thread(signals_log.write, columns))
             key, value = signal.title_id.encode(), orjson.dumps(message)
-            await retry("sending a re-create signal", lambda: _send(key, value))  # noqa: B023 - awaited here
+            await retry("sending a re-create signal", lambda: send_signal(key, value))  # noqa: B023 - awaited here
             log.info("re-create signal %s: %s", signal.signal_id, row["reason"])
 
 
-async def _send(key: bytes, value: bytes) -> None:
+async def send_signal(key: bytes, value: bytes) -> None:
     await (await signals_topic.send(key=key, value=value))

@@ -36,6 +36,9 @@ GRAIN = {
     "title_first_views_parts": "per worker batch and partition: the earliest episode_start per title",
     "pipeline_health_1m_parts": "per worker batch and partition: processing counts per minute of processing time",
     "recreate_signals_log": "one row per signal written (a restarted detector may write one again)",
+    "title_forecasts_log": "one row per (title, as_of) scored by streams/forecasts.py (a restarted scorer may "
+                           "write one again)",
+    "title_forecasts": "per (title, as_of): the newest score of an original title in its first 7 days",
     "schema_migrations": "one row per applied migration (and one more when its checksum was first recorded)",
     "title_users_1d_rollup": "states per (day, title): distinct viewers and payers, from events_raw",
     "active_users_1d_rollup": "states per (day, app): distinct users with any accepted event, from events_raw",
@@ -67,7 +70,7 @@ for table, key in (("title_reach", "title"), ("segment_reach", "segment"), ("vie
                                 f"source_rows equal the rollup's now)")
 for table in ("events_rejected", "events_raw", "title_events", "title_metrics_1m_parts",
               "episode_metrics_1m_parts", "segment_metrics_1m_parts", "title_first_views_parts",
-              "pipeline_health_1m_parts", "recreate_signals_log"):
+              "pipeline_health_1m_parts", "recreate_signals_log", "title_forecasts_log"):
     GRAIN[f"{table}_probe"] = (f"Null engine, no rows: {table}'s columns, where the worker finds which rows of a "
                                f"block ClickHouse refuses (warehouse/sink.py)")
 GRAIN["forget_requests"] = "one row per forgotten user (python -m warehouse forget-user): the audit"
@@ -75,6 +78,14 @@ GRAIN["title_users_1d_rollup_mv"] = "materialized view: events_raw → title_use
 GRAIN["active_users_1d_rollup_mv"] = "materialized view: events_raw → active_users_1d_rollup"
 
 MEANINGS = {
+    # the hit forecast (title_forecasts, streams/forecasts.py, docs/forecast.md)
+    "hours_since_launch": "hours from the title's launch to as_of",
+    "p_payback": "P(30-day revenue at the full audience ≥ production cost + ad spend), forecast/model.json",
+    "p_hit": "P(30-day revenue ≥ 10 × that cost); null while the model has no hit regression",
+    "model_version": "the forecast model that scored the row (forecast/model.json `version`)",
+    "completion": "episode completes ÷ starts, over the title's span so far",
+    "pay_through": "unlocks ÷ paywalls shown at the title's first paywall episode, so far",
+    "hit_signal": "1 on the row whose p_hit first reached the model's threshold: the hit_forecast signal sent",
     # where a row comes from
     "src_topic": "Kafka topic of the batch this row was built from",
     "src_partition": "its partition",

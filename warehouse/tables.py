@@ -49,6 +49,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     _table("pipeline_health_1m_parts", "window_start", *HEALTH_COUNTERS, *STAMP, high_water=STAMP[:2] + STAMP[3:]),
     _table("recreate_signals_log", "signal_id", "title_id", "trope", "score", "reason", "emitted_at", "emitted_ts",
            "window_start", "window_end", "detected_at"),
+    _table("title_forecasts_log", "title_id", "as_of", "hours_since_launch", "p_payback", "p_hit", "model_version",
+           "viewers", "revenue_usd", "hook_rate", "completion", "pay_through", "hit_signal"),
 )}
 
 HIGH_WATER = {name: t.high_water for name, t in TABLES.items() if t.high_water}

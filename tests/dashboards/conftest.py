@@ -1,4 +1,4 @@
-"""A namespace with the demo's past and its own copy of the five dashboards.
+"""A namespace with the demo's past and its own copy of the six dashboards.
 
 The namespace is loaded the way `make demo` loads its past (launcher/demo.py): the simulator sends
 HISTORY_DAYS simulated days ending now through the namespace's topics (the studio answering

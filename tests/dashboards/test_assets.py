@@ -27,13 +27,14 @@ def rendered(tmp_path):
     return render
 
 
-def test_five_dashboards_every_link_resolves_and_every_chart_has_a_uuid(rendered):
+def test_six_dashboards_every_link_resolves_and_every_chart_has_a_uuid(rendered):
     root = rendered()
     databases = {d["uuid"] for d in load_all(root, "databases")}
     found = load_all(root, "datasets")
     charts = load_all(root, "charts")
     dashboards = load_all(root, "dashboards")
-    assert {d["slug"] for d in dashboards} == {"loop-health", "monetization", "content", "study-model", "distribution"}
+    assert {d["slug"] for d in dashboards} == {"loop-health", "monetization", "content", "study-model", "distribution",
+                                                  "hit-watch"}
     assert all(d["database_uuid"] in databases for d in found)
     assert all(c["dataset_uuid"] in {d["uuid"] for d in found} for c in charts)
     for dashboard in dashboards:

@@ -1,4 +1,4 @@
-"""The five dashboards in a real browser, on the demo's past: log in through Superset's form, open
+"""The six dashboards in a real browser, on the demo's past: log in through Superset's form, open
 each dashboard, wait for every chart, fail on a chart that errs, shows no data or no marks, or whose
 title is cut off, and save a PNG of each (under the test output directory; README's screenshot is
 Loop health's).

@@ -185,3 +185,32 @@ def test_appeal_works_through_behaviour_with_noise():
     r = statistics.correlation([math.log(slate[t].appeal) for t in titles],
                                [math.log(len(viewers[t])) for t in titles])
     assert 0.3 < r < 0.99, r
+
+
+def test_the_studio_spends_by_the_forecast_on_the_same_slate():
+    """Two runs of one seed: in the second the studio stops buying installs for the first new title (a
+    likely loss) and triples the second's budget (a likely payer) as they are made. The slate is the
+    same; the stopped title gets no paid install, the boosted one more, and the budget stays the same."""
+    import orjson
+
+    def paid_installs(decide: bool):
+        world = World(seed=4, start=START, users_per_day=3000, slate_per_day=8, slate_until=START + timedelta(days=1))
+        installs: Counter = Counter()
+        decided: list = []
+        for e in world.stream(START + timedelta(days=2)):
+            if decide and len(decided) < 2 and len(world.slate_titles) > len(decided):
+                title = list(world.slate_titles)[len(decided)]
+                decided.append((title, world.answer_forecast(title, 0.01 if not decided else 0.9, None, 0.5)))
+            if e.event_type == "install":
+                installs[orjson.loads(e.value)["title_id"]] += 1
+        slate = [(t.title_id, round(t.appeal, 6), t.launched_at) for t in world.slate_titles.values()]
+        return installs, slate, decided
+
+    before, slate, _ = paid_installs(False)
+    after, slate_again, decided = paid_installs(True)
+    assert slate == slate_again and len(slate) >= 4
+    (stopped, budget_stopped), (boosted, budget_boosted) = decided
+    assert (budget_stopped, budget_boosted) == (0.0, cal.STUDIO_BOOST)
+    assert before[stopped] > 0 and after[stopped] == 0
+    assert after[boosted] > 1.5 * before[boosted]
+    assert abs(sum(after.values()) - sum(before.values())) < 0.05 * sum(before.values())

@@ -4,6 +4,9 @@ from datetime import datetime
 
 import orjson
 
+from forecast.features import FEATURES
+from streams.forecasts import forecast_row
+
 from schemas.examples import EXAMPLES
 from streams import batch
 from streams.state import PartitionMemory
@@ -36,7 +39,7 @@ def parts() -> list:
 
 def test_each_builder_fills_exactly_its_tables_columns():
     built = parts()
-    assert set(BUILT) | {"recreate_signals_log"} == set(TABLES)
+    assert set(BUILT) | {"recreate_signals_log", "title_forecasts_log"} == set(TABLES)
     for table, build in BUILT.items():
         columns = build(built)
         assert columns, table
@@ -45,6 +48,9 @@ def test_each_builder_fills_exactly_its_tables_columns():
     signal = Signal("s", "t", 40.0, 8.0, datetime(2026, 1, 5, 12), datetime(2026, 1, 5, 12, 0, 41))
     row = signal_row(signal, "trope", datetime(2026, 1, 5, 12, 0, 3))
     assert set(row) == set(TABLES["recreate_signals_log"].columns)
+    seen = {"title_id": "t", "hours_since_launch": 3.5, "viewers": 10, "iap_revenue": 4.99, "ad_revenue": None}
+    row = forecast_row(seen, [0.0] * len(FEATURES), datetime(2026, 1, 5, 12), 0.2, None, "v", False)
+    assert set(row) == set(TABLES["title_forecasts_log"].columns)
 
 
 def test_each_table_in_clickhouse_has_the_registry_columns_and_defaults_for_the_rest(stack):

@@ -517,3 +517,40 @@ def test_title_forecast_features_see_each_original_title_up_to_its_cutoff(db):
     d = found["tD"]
     assert abs(d["hours_since_launch"] - (NOW - recent).total_seconds() / 3600) < 1e-9
     assert d["starts"] == 4 and d["origin"] == "human"
+
+
+def test_hit_watch_and_hit_outcomes(db):
+    """tA launched 40 days ago at half the audience: its forecast at 24 h (the first score from 24 h on)
+    said it would not pay back; its first 30 days' revenue at the full audience (110 ÷ 0.5) covers its
+    cost and teaser spend (30 + 20 ÷ 0.5), later revenue not counted: a miss. tB launched 2 days ago:
+    open, and the only title on the newest moment scored."""
+    launched_a, launched_b = DAY0, (NOW - timedelta(days=2)).replace(second=0)
+    insert(db, "title_events", [
+        script("tA", "The Heiress", audience_scale=0.5), script("tB", at=launched_b),
+        {"title_id": "tA", "event_type": "title_launched", "event_time": launched_a, "topic": "c"},
+        {"title_id": "tA", "event_type": "episode_released", "event_time": launched_a, "topic": "c",
+         "production_cost_usd": 30.0, "episode": 1},
+        {"title_id": "tB", "event_type": "title_launched", "event_time": launched_b, "topic": "c"}])
+    insert(db, "title_metrics_1m_parts", [
+        {"window_start": launched_a + timedelta(days=1), "title_id": "tA", "user_id": "u1", "iap_revenue_usd": 100.0,
+         "ad_revenue_usd": 10.0, "ad_spend_usd": 20.0, **STAMP},
+        {"window_start": launched_a + timedelta(days=31), "title_id": "tA", "user_id": "u1",
+         "iap_revenue_usd": 1000.0, **STAMP},                                     # after its 30 days
+        {"window_start": NOW - timedelta(hours=2), "title_id": "tB", "user_id": "u2", "episode_starts": 1, **STAMP}])
+    score = lambda t, at, hours, p: {"title_id": t, "as_of": at, "hours_since_launch": hours,  # noqa: E731
+                                     "p_payback": p, "p_hit": None, "model_version": "v", "viewers": 1}
+    insert(db, "title_forecasts_log", [
+        score("tA", launched_a + timedelta(hours=12), 12.0, 0.9),
+        score("tA", launched_a + timedelta(hours=24), 24.0, 0.3),
+        score("tA", launched_a + timedelta(hours=25), 25.0, 0.8), score("tB", NOW - timedelta(hours=1), 47.0, 0.6)])
+    assert len(query(db, "hit_watch")) == 4 and len(query(db, "hit_outcomes")) == 2
+    watch = named(db, "hit_watch", {})
+    assert sorted((r["title_name"], r["hours_since_launch"], r["latest"]) for r in watch) == [
+        ("The Heiress", 12.0, 0), ("The Heiress", 24.0, 0), ("The Heiress", 25.0, 0), ("tB", 47.0, 1)]
+    outcomes = {r["title_id"]: r for r in named(db, "hit_outcomes", {})}
+    assert set(outcomes) == {"tA", "tB"}
+    a, b = outcomes["tA"], outcomes["tB"]
+    assert (a["p_payback_24h"], a["forecast_pays_back"], a["cost_usd"]) == (0.3, 0, 30.0)
+    assert close(a["revenue_full_usd"], 220.0) and close(a["spend_full_usd"], 40.0)
+    assert (a["paid_back"], a["outcome_known"], a["verdict"]) == (1, 1, "miss")
+    assert (b["p_payback_24h"], b["outcome_known"], b["verdict"]) == (0.6, 0, "open")

@@ -1453,6 +1453,81 @@ CREATE TABLE title_first_views_parts_probe
 )
 ENGINE = `Null`;
 
+-- title_forecasts
+CREATE VIEW title_forecasts
+(
+    `title_id` String,
+    `as_of` DateTime,
+    `hours_since_launch` Float64,
+    `p_payback` Nullable(Float64),
+    `p_hit` Nullable(Float64),
+    `model_version` String,
+    `viewers` UInt64,
+    `revenue_usd` Float64,
+    `hook_rate` Float64,
+    `completion` Float64,
+    `pay_through` Float64,
+    `hit_signal` UInt8
+)
+AS SELECT
+    title_id,
+    as_of,
+    argMax(hours_since_launch, written_at) AS hours_since_launch,
+    argMax(p_payback, written_at) AS p_payback,
+    argMax(p_hit, written_at) AS p_hit,
+    argMax(model_version, written_at) AS model_version,
+    argMax(viewers, written_at) AS viewers,
+    argMax(revenue_usd, written_at) AS revenue_usd,
+    argMax(hook_rate, written_at) AS hook_rate,
+    argMax(completion, written_at) AS completion,
+    argMax(pay_through, written_at) AS pay_through,
+    max(hit_signal) AS hit_signal
+FROM title_forecasts_log
+GROUP BY
+    title_id,
+    as_of;
+
+-- title_forecasts_log
+CREATE TABLE title_forecasts_log
+(
+    `title_id` String,
+    `as_of` DateTime,
+    `hours_since_launch` Float64,
+    `p_payback` Nullable(Float64),
+    `p_hit` Nullable(Float64),
+    `model_version` String,
+    `viewers` UInt64,
+    `revenue_usd` Float64,
+    `hook_rate` Float64,
+    `completion` Float64,
+    `pay_through` Float64,
+    `hit_signal` UInt8,
+    `written_at` DateTime DEFAULT now()
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(as_of)
+ORDER BY (title_id, as_of)
+SETTINGS index_granularity = 8192;
+
+-- title_forecasts_log_probe
+CREATE TABLE title_forecasts_log_probe
+(
+    `title_id` String,
+    `as_of` DateTime,
+    `hours_since_launch` Float64,
+    `p_payback` Nullable(Float64),
+    `p_hit` Nullable(Float64),
+    `model_version` String,
+    `viewers` UInt64,
+    `revenue_usd` Float64,
+    `hook_rate` Float64,
+    `completion` Float64,
+    `pay_through` Float64,
+    `hit_signal` UInt8,
+    `written_at` DateTime DEFAULT now()
+)
+ENGINE = `Null`;
+
 -- title_kpis_1d
 CREATE VIEW title_kpis_1d
 (

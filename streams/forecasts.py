@@ -1,0 +1,196 @@
+"""Scoring new titles: what the warehouse holds of each new title's first hours → title_forecasts,
+and the hit_forecast signal for the studio (metrics-v1, `title_forecasts`; docs/forecast.md).
+
+    title_metrics_1m_rollup, titles ──warehouse/queries/title_forecast_features.sql──► forecast.features
+        ──► forecast/model.json: P(pays back), P(hit) ──► title_forecasts_log (the title_forecasts view)
+        ──P(hit) first at the model's threshold──► drama.signals (kind hit_forecast)
+
+One clock, event time: a moment `as_of` on the FORECAST_PERIOD_S grid is due once every partition
+that moved in the last hour has written metrics up to it (so a replayed or loaded past is scored
+as it was, moment by moment, and a slow partition is waited for). Each due moment scores every
+original title launched in the 7 days before it, from the same query and model the evaluation
+(python -m forecast evaluate) uses; nothing a simulator adds (sim_*) is read. A worker that starts
+goes on from the newest moment scored; on a warehouse never scored, from its first launch (so Hit
+watch can set a forecast against a 30-day outcome at once; BACKFILL_DAYS at most), MOMENTS_PER_CHECK at a time. Only the
+leader scores.
+
+A signal is sent before its row is written: a worker that dies between the two sends it again
+(the same signal_id, `hit-<title>`), never not at all. A title whose features cannot be scored is
+logged and left out of that moment; a failed check is retried on the next.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import orjson
+
+from forecast import features
+from forecast.model import Forecast
+from infra.settings import Settings
+from streams.app import SETTINGS, app
+from streams.progress import in_thread
+from streams.trends import send_signal
+from warehouse.client import connect
+from warehouse.sink import ClickHouseSink
+
+log = logging.getLogger(__name__)
+FIRST_DAYS = 7                      # a title is scored in its first week
+BACKFILL_DAYS = 40                  # a first start scores the past back to the launches whose 30 days are known
+MOMENTS_PER_CHECK = 144             # a day of moments at the default period: a long past catches up in steps
+IDLE = timedelta(hours=1)           # a partition without metrics this far behind the newest is not waited for
+SHOWN = {"hook_rate": "hook_rate", "completion": "completion", "pay_through": "pay_through"}
+HOURS_SCORED = FIRST_DAYS * 24
+
+
+def floor_to(moment: datetime, period: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1)
+    return epoch + (moment - epoch) // period * period
+
+
+def forecast_row(row: dict, vector: list[float], as_of: datetime, p_payback: float | None, p_hit: float | None,
+                 version: str, crossed: bool) -> dict:
+    """A title's row of title_forecasts_log: its scores and, for Hit watch, a few of what they came from."""
+    return {"title_id": row["title_id"], "as_of": as_of, "hours_since_launch": float(row["hours_since_launch"]),
+            "p_payback": p_payback, "p_hit": p_hit, "model_version": version, "viewers": int(row["viewers"] or 0),
+            "revenue_usd": float((row["iap_revenue"] or 0) + (row["ad_revenue"] or 0)),
+            **{column: float(vector[features.FEATURES.index(name)]) for column, name in SHOWN.items()},
+            "hit_signal": int(crossed)}
+
+
+class Scorer:
+    """Due moments, their scores, the rows and signals. `connect_to` and `forecast` are handed in
+    (tests give their own database and model); `write` is the title_forecasts_log sink's."""
+
+    def __init__(self, settings: Settings, forecast: Forecast, connect_to: Callable[[], object] | None = None,
+                 sink: ClickHouseSink | None = None):
+        self.period = timedelta(seconds=settings.forecast_period_s)
+        self.forecast = forecast
+        self.connect = connect_to or (lambda: connect(settings))
+        self.sink = sink or ClickHouseSink(settings, "title_forecasts_log", self.connect)
+        self.signalled: set[str] | None = None           # titles whose hit_forecast was sent
+        self.failures = 0                                 # titles left out of a moment since the start
+
+    def clock(self, client) -> datetime | None:
+        """The event time up to which every moving partition has written its metrics."""
+        rows = client.execute(
+            "SELECT min(newest), max(newest) FROM (SELECT src_topic, src_partition, max(window_start) AS newest "
+            "FROM title_metrics_1m_parts GROUP BY src_topic, src_partition)")
+        if not rows or rows[0][1] is None or rows[0][1].year < 2000:
+            return None
+        newest = rows[0][1]
+        moving = client.execute(
+            "SELECT min(newest) FROM (SELECT src_topic, src_partition, max(window_start) AS newest "
+            "FROM title_metrics_1m_parts GROUP BY src_topic, src_partition) WHERE newest >= %(since)s",
+            {"since": newest - IDLE})
+        return moving[0][0]
+
+    def due(self, client) -> list[datetime]:
+        """The moments to score now, oldest first: after the newest scored, up to the clock."""
+        clock = self.clock(client)
+        if clock is None:
+            return []
+        last = client.execute("SELECT max(as_of), count() FROM title_forecasts_log")[0]
+        if last[1]:
+            first = last[0] + self.period
+        else:            # a first start: the past the warehouse holds, from its first launch, BACKFILL_DAYS at most
+            launched = client.execute(
+                "SELECT min(assumeNotNull(launched_at)), count() FROM titles WHERE parent_title_id = '' "
+                "AND launched_at IS NOT NULL AND assumeNotNull(launched_at) > %(since)s",
+                {"since": clock - timedelta(days=BACKFILL_DAYS)})[0]
+            if not launched[1]:
+                return []
+            first = floor_to(launched[0], self.period) + self.period
+        moments, moment = [], first
+        while moment <= clock and len(moments) < MOMENTS_PER_CHECK:
+            moments.append(moment)
+            moment += self.period
+        return moments
+
+    def score(self, client, as_of: datetime) -> tuple[list[dict], list[dict]]:
+        """Every title in its first week at `as_of`: its row of title_forecasts_log, and the hit_forecast
+        signals this moment fires."""
+        if self.signalled is None:
+            self.signalled = {t for (t,) in client.execute(
+                "SELECT DISTINCT title_id FROM title_forecasts_log WHERE hit_signal = 1")}
+        found, vectors = [], []
+        for row in features.read(client, as_of, HOURS_SCORED):
+            try:
+                vector = features.vector(row)
+                if not all(math.isfinite(x) for x in vector):
+                    raise ValueError(f"a feature is not finite: {dict(zip(features.FEATURES, vector))}")
+            except (ArithmeticError, ValueError, TypeError, KeyError) as e:
+                self.failures += 1
+                log.error("forecast: title %s at %s left out: %s", row.get("title_id"), as_of, e)
+                continue
+            found.append(row)
+            vectors.append(vector)
+        if not found:
+            return [], []
+        p = self.forecast.probabilities(vectors)
+        rows, signals = [], []
+        for n, row in enumerate(found):
+            p_payback = float(p["pays_back"][n]) if "pays_back" in p else None
+            p_hit = float(p["hit"][n]) if "hit" in p else None
+            crossed = p_hit is not None and p_hit >= self.forecast.threshold and row["title_id"] not in self.signalled
+            rows.append(forecast_row(row, vectors[n], as_of, p_payback, p_hit, self.forecast.version, crossed))
+            if crossed:
+                signals.append({"kind": "hit_forecast", "signal_id": f"hit-{row['title_id']}",
+                                "title_id": row["title_id"], "p_hit": p_hit, "p_payback": p_payback,
+                                "as_of": as_of.isoformat() + "Z", "emitted_at": as_of.isoformat() + "Z",
+                                "model_version": self.forecast.version, "threshold": self.forecast.threshold})
+        return rows, signals
+
+    def write(self, rows: list[dict]) -> int:
+        return self.sink.write([[row[c] for row in rows] for c in self.sink.columns])
+
+    def check(self, send: Callable[[dict], None]) -> list[datetime]:
+        """Score every due moment: signals sent (`send`), then rows written. The moments scored."""
+        client = self.connect()
+        try:
+            moments = self.due(client)
+            for as_of in moments:
+                rows, signals = self.score(client, as_of)
+                for signal in signals:
+                    send(signal)
+                    log.info("hit_forecast %s: P(hit) %.2f, P(pays back) %s at %s", signal["title_id"],
+                             signal["p_hit"], signal["p_payback"], as_of)
+                self.write(rows)
+                self.signalled |= {s["title_id"] for s in signals}
+        finally:
+            client.disconnect()
+        return moments
+
+
+def build_scorer(settings: Settings) -> Scorer | None:
+    try:
+        return Scorer(settings, Forecast.load())
+    except (OSError, ValueError) as e:
+        log.error("forecast: no model, title_forecasts is not scored: %s", e)
+        return None
+
+
+scorer = build_scorer(SETTINGS)
+
+
+@app.timer(SETTINGS.forecast_check_s, on_leader=True)
+async def score_new_titles() -> None:
+    """Score the moments due (Scorer.check) off the event loop; a signal is sent from the loop."""
+    if scorer is None:
+        return
+    loop = asyncio.get_running_loop()
+
+    def send(signal: dict) -> None:
+        message = orjson.dumps(signal)
+        asyncio.run_coroutine_threadsafe(send_signal(signal["title_id"].encode(), message), loop).result(60)
+
+    try:
+        while moments := await in_thread(scorer.check, send)():     # a past to catch up: check after check
+            log.info("forecast: scored %d moment(s) up to %s", len(moments), moments[-1])
+            if len(moments) < MOMENTS_PER_CHECK:
+                break
+    except Exception:  # noqa: BLE001 - the next check tries again; the worker goes on
+        log.exception("forecast: a check failed; retrying in %ss", SETTINGS.forecast_check_s)
