@@ -10,8 +10,8 @@ that moved in the last hour has written metrics up to it (so a replayed or loade
 as it was, moment by moment, and a slow partition is waited for). Each due moment scores every
 original title launched in the 7 days before it, from the same query and model the evaluation
 (python -m forecast evaluate) uses; nothing a simulator adds (sim_*) is read. A worker that starts
-goes on from the newest moment scored; on a warehouse never scored, from its first launch (so Hit
-watch can set a forecast against a 30-day outcome at once; BACKFILL_DAYS at most), MOMENTS_PER_CHECK at a time. Only the
+goes on from the newest moment scored; on a warehouse never scored, it scores the last week's
+moments and, before that, each title's 24-hour moment (Scorer.due), a day of moments at a time. Only the
 leader scores.
 
 A signal is sent before its row is written: a worker that dies between the two sends it again
@@ -46,9 +46,10 @@ SHOWN = {"hook_rate": "hook_rate", "completion": "completion", "pay_through": "p
 HOURS_SCORED = FIRST_DAYS * 24
 
 
-def floor_to(moment: datetime, period: timedelta) -> datetime:
+def ceil_to(moment: datetime, period: timedelta) -> datetime:
+    """The first moment on the grid at or after `moment`."""
     epoch = datetime(1970, 1, 1)
-    return epoch + (moment - epoch) // period * period
+    return epoch - (epoch - moment) // period * period
 
 
 def forecast_row(row: dict, vector: list[float], as_of: datetime, p_payback: float | None, p_hit: float | None,
@@ -76,39 +77,34 @@ class Scorer:
 
     def clock(self, client) -> datetime | None:
         """The event time up to which every moving partition has written its metrics."""
-        rows = client.execute(
-            "SELECT min(newest), max(newest) FROM (SELECT src_topic, src_partition, max(window_start) AS newest "
-            "FROM title_metrics_1m_parts GROUP BY src_topic, src_partition)")
-        if not rows or rows[0][1] is None or rows[0][1].year < 2000:
+        newest = [at for (at,) in client.execute(
+            "SELECT max(window_start) FROM title_metrics_1m_parts GROUP BY src_topic, src_partition") if at.year > 2000]
+        if not newest:
             return None
-        newest = rows[0][1]
-        moving = client.execute(
-            "SELECT min(newest) FROM (SELECT src_topic, src_partition, max(window_start) AS newest "
-            "FROM title_metrics_1m_parts GROUP BY src_topic, src_partition) WHERE newest >= %(since)s",
-            {"since": newest - IDLE})
-        return moving[0][0]
+        return min(at for at in newest if at >= max(newest) - IDLE)
 
     def due(self, client) -> list[datetime]:
-        """The moments to score now, oldest first: after the newest scored, up to the clock."""
+        """The moments to score now, oldest first, after the newest scored and up to the clock: every
+        moment of the last FIRST_DAYS; before that (a first start, or a worker down for a week), only
+        the moment each title launched in the BACKFILL_DAYS before turned 24 hours old (what Hit
+        watch sets against its 30-day outcome). MOMENTS_PER_CHECK at most."""
         clock = self.clock(client)
         if clock is None:
             return []
-        last = client.execute("SELECT max(as_of), count() FROM title_forecasts_log")[0]
-        if last[1]:
-            first = last[0] + self.period
-        else:            # a first start: the past the warehouse holds, from its first launch, BACKFILL_DAYS at most
-            launched = client.execute(
-                "SELECT min(assumeNotNull(launched_at)), count() FROM titles WHERE parent_title_id = '' "
-                "AND launched_at IS NOT NULL AND assumeNotNull(launched_at) > %(since)s",
-                {"since": clock - timedelta(days=BACKFILL_DAYS)})[0]
-            if not launched[1]:
-                return []
-            first = floor_to(launched[0], self.period) + self.period
-        moments, moment = [], first
-        while moment <= clock and len(moments) < MOMENTS_PER_CHECK:
-            moments.append(moment)
-            moment += self.period
-        return moments
+        last, scored = client.execute("SELECT max(as_of), count() FROM title_forecasts_log")[0]
+        launches = [at for (at,) in client.execute(
+            "SELECT assumeNotNull(launched_at) FROM titles WHERE parent_title_id = '' AND launched_at IS NOT NULL "
+            "AND assumeNotNull(launched_at) > %(since)s AND assumeNotNull(launched_at) <= %(clock)s",
+            {"since": clock - timedelta(days=BACKFILL_DAYS), "clock": clock})]
+        if not launches:
+            return []
+        week = max(ceil_to(clock - timedelta(days=FIRST_DAYS), self.period), ceil_to(min(launches), self.period))
+        moments = sorted({ceil_to(at + timedelta(hours=24), self.period) for at in launches})
+        moments = [m for m in moments if m < week]
+        while week <= clock:
+            moments.append(week)
+            week += self.period
+        return [m for m in moments if not scored or m > last][:MOMENTS_PER_CHECK]
 
     def score(self, client, as_of: datetime) -> tuple[list[dict], list[dict]]:
         """Every title in its first week at `as_of`: its row of title_forecasts_log, and the hit_forecast

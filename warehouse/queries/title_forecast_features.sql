@@ -4,7 +4,9 @@
 -- scorer asks with as_of = now and hours = 168; the evaluation with a far as_of and hours = 6, 12,
 -- 24 or 48, so that every title is seen at the same age. Sums and distinct counts only, plus the
 -- second half of the span apart (`*_late`: how fast each is changing); the rates are computed in
--- forecast/features.py. Contract fields only: nothing a simulator adds (sim_*) is read.
+-- forecast/features.py. Contract fields only: nothing a simulator adds (sim_*) is read. The rollups
+-- are cut to the 8 days before as_of, and to the columns read, before the join (18.16 reads every
+-- column of the whole table otherwise): the live scorer runs this every 10 minutes of event time.
 SELECT title_id, launched, cutoff, origin_of AS origin, episodes, free, production_cost,
        dateDiff('second', launched, cutoff) / 3600 AS hours_since_launch,
        impressions, views, hooks, clicks, installs, ad_spend, starts, completes, exits, watch_seconds,
@@ -43,7 +45,15 @@ ANY LEFT JOIN
     (
         SELECT *, installs AS installs_state,
                window_start >= launched + intDiv(dateDiff('second', launched, cutoff), 2) AS late
-        FROM title_metrics_1m_rollup
+        FROM
+        (
+            SELECT title_id, window_start, teaser_impressions, teaser_views, hook_views, teaser_clicks, installs,
+                   ad_spend_usd, episode_starts, episode_completes, episode_exits, watch_seconds, startup_ms_sum,
+                   rebuffer_ms_sum, paywalls_shown, purchases, iap_revenue_usd, ad_revenue_usd, likes, shares,
+                   comments, unique_viewers
+            FROM title_metrics_1m_rollup
+            WHERE window_start >= toDateTime(%(as_of)s) - 8 * 86400 AND window_start < toDateTime(%(as_of)s)
+        ) AS recent
         ANY JOIN
         (
             SELECT title_id, assumeNotNull(launched_at) AS launched,
@@ -65,7 +75,12 @@ ANY LEFT JOIN
            sumMergeIf(completes, episode = free_of) AS free_completes,
            sumMergeIf(paywalls_shown, episode = free_of + 1) AS paywall_shown_first,
            sumMergeIf(unlocks, episode = free_of + 1) AS paywall_unlocks_first
-    FROM episode_metrics_1m_rollup
+    FROM
+    (
+        SELECT title_id, window_start, episode, starts, completes, paywalls_shown, unlocks
+        FROM episode_metrics_1m_rollup
+        WHERE window_start >= toDateTime(%(as_of)s) - 8 * 86400 AND window_start < toDateTime(%(as_of)s)
+    ) AS recent_episodes
     ANY JOIN
     (
         SELECT title_id, free_episodes AS free_of,
