@@ -6,13 +6,12 @@ and the hit_forecast signal for the studio (metrics-v1, `title_forecasts`; docs/
         ──P(hit) first at the model's threshold──► drama.signals (kind hit_forecast)
 
 One clock, event time: a moment `as_of` on the FORECAST_PERIOD_S grid is due once every partition
-that moved in the last hour has written metrics up to it (so a replayed or loaded past is scored
-as it was, moment by moment, and a slow partition is waited for). Each due moment scores every
-original title launched in the 7 days before it, from the same query and model the evaluation
-(python -m forecast evaluate) uses; nothing a simulator adds (sim_*) is read. A worker that starts
-goes on from the newest moment scored; on a warehouse never scored, it scores the last week's
-moments and, before that, each title's 24-hour moment (Scorer.due), a day of moments at a time. Only the
-leader scores.
+has written metrics up to it, but for a partition more than IDLE behind the newest, which is not
+waited for (so a live score lags by IDLE at most). Each due moment scores every original title
+launched in the 7 days before it, from the same query and model the evaluation (python -m forecast
+evaluate) uses; nothing a simulator adds (sim_*) is read. A worker that starts goes on from the
+newest moment scored; on a warehouse never scored, it scores the last week's moments and, before
+that, each title's 24-hour moment (Scorer.due), a day of moments at a time. Only the leader scores.
 
 A signal is sent before its row is written: a worker that dies between the two sends it again
 (the same signal_id, `hit-<title>`), never not at all. A title whose features cannot be scored is
@@ -41,7 +40,7 @@ log = logging.getLogger(__name__)
 FIRST_DAYS = 7                      # a title is scored in its first week
 BACKFILL_DAYS = 40                  # a first start scores the past back to the launches whose 30 days are known
 MOMENTS_PER_CHECK = 144             # a day of moments at the default period: a long past catches up in steps
-IDLE = timedelta(hours=1)           # a partition without metrics this far behind the newest is not waited for
+IDLE = timedelta(minutes=15)        # a partition this far behind the newest is idle: not waited for
 SHOWN = {"hook_rate": "hook_rate", "completion": "completion", "pay_through": "pay_through"}
 HOURS_SCORED = FIRST_DAYS * 24
 
