@@ -4,6 +4,7 @@
                                                  # and a sampled year in-process
     python -m bench.calibration --stack 1 7      # the week through the stack too (about 15 min a seed)
     python -m bench.calibration --seeds 31 --in-process --no-lifetime
+    python -m bench.calibration --stack --slate-per-day 3 --no-lifetime   # a week in-process, slate on
 
 Through the stack, a run is the issue's trial: a fresh namespace with its own worker;
 `python -m simulator` with the studio on (it answers the worker's re-create signals with
@@ -96,10 +97,13 @@ def through_stack(base: Settings, seed: int, days: float, users_per_day: float, 
                       f" (landed {waited:.0f} s after the simulator ended)")
 
 
-def in_process(base: Settings, seed: int, days: float, users_per_day: float, say=print) -> dict:
-    """The World with the platform's surge rule and the studio answering at once, no Kafka."""
+def in_process(base: Settings, seed: int, days: float, users_per_day: float, say=print,
+               slate_per_day: float = 0.0) -> dict:
+    """The World with the platform's surge rule and the studio answering at once, no Kafka; with
+    `slate_per_day`, new original titles launched all through (the release slate, docs/forecast.md)."""
     started = time.monotonic()
-    world = World(seed=seed, start=datetime.fromisoformat(START.replace("Z", "+00:00")), users_per_day=users_per_day)
+    world = World(seed=seed, start=datetime.fromisoformat(START.replace("Z", "+00:00")), users_per_day=users_per_day,
+                  slate_per_day=slate_per_day)
     detector, events, pending, signals = SurgeDetector(base), [], {}, 0
     for n, emission in enumerate(world.stream(world.start + timedelta(days=days)), 1):
         event = orjson.loads(emission.value)
@@ -117,7 +121,8 @@ def in_process(base: Settings, seed: int, days: float, users_per_day: float, say
                 signals += 1
                 world.answer_signal(signal.title_id, signal.signal_id)
             pending = {}
-    return result(seed, days, f"{days:g} day(s) in-process", report.figures(events), len(events), signals, say,
+    how = f"{days:g} day(s) in-process" + (f", slate {slate_per_day:g} a day" if slate_per_day else "")
+    return result(seed, days, how, report.figures(events), len(events), signals, say,
                   time.monotonic() - started)
 
 
@@ -146,6 +151,8 @@ def arguments(argv):
                    help="wall-clock minutes per simulated day through the stack (default 0.5: as fast as it sends)")
     p.add_argument("--lifetime-users-per-day", type=float, default=2_000)
     p.add_argument("--no-lifetime", action="store_true", help="skip each seed's sampled year")
+    p.add_argument("--slate-per-day", type=float, default=0.0,
+                   help="in-process runs: new original titles a day beside the catalog (the release slate)")
     p.add_argument("--out", type=Path, default=None,
                    help="the JSON file (default bench/results/calibration-<time>.json)")
     return p.parse_args(argv)
@@ -157,7 +164,8 @@ def main(argv=None) -> int:
     runs = []
     for seed in args.seeds:
         runs += [through_stack(base, seed, days, args.users_per_day, args.day_minutes) for days in args.stack]
-        runs += [in_process(base, seed, days, args.users_per_day) for days in args.in_process]
+        runs += [in_process(base, seed, days, args.users_per_day, slate_per_day=args.slate_per_day)
+                 for days in args.in_process]
         if not args.no_lifetime:
             runs.append(lifetime(seed, args.lifetime_users_per_day))
     print("\nseed  run                                              passed  failing figures")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from forecast import features
+from forecast import features, seeds
 from forecast.model import Forecast
 from infra.settings import load
 from simulator import calibration as cal
@@ -41,14 +41,6 @@ START = datetime(2026, 1, 5, tzinfo=timezone.utc)
 SLATE_DAYS, SLATE_PER_DAY, USERS_PER_DAY = 8.0, 3.0, 1000.0     # python -m forecast's slates
 DECIDE_AT = timedelta(hours=24)                                  # the studio acts on the 24-hour score
 STEP = timedelta(hours=1)                                        # how often it looks
-
-
-def seeds(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        out += list(range(int(low), int(high or low) + 1))
-    return out
 
 
 def run(seed: int, forecast: Forecast | None, say=print) -> dict:

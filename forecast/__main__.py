@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecast import features, metrics
+from forecast import features, metrics, seeds
 from forecast.model import LABELS, MODEL, Forecast, train
 from infra.settings import ROOT, load
 from warehouse.client import connect
@@ -35,14 +35,6 @@ USERS_PER_DAY = 1000
 HIT_THRESHOLD = 0.5                        # p_hit at which the hit_forecast signal is emitted
 VERSION = "slate-logit-1"
 HOOK_RATE = features.FEATURES.index("hook_rate")
-
-
-def seeds(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        low, _, high = part.partition("-")
-        out += list(range(int(low), int(high or low) + 1))
-    return out
 
 
 def build(seed: int, say=print) -> Path:

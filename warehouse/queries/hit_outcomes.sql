@@ -1,5 +1,5 @@
 -- Hit watch's outcomes (docs/forecast.md): per title scored at 24 hours, the forecast then against
--- what happened in its first 30 days, at the full audience (revenue ÷ audience_scale): revenue
+-- what happened in its first 30 days, at the full audience (÷ audience_scale, whole US$): revenue
 -- against production cost plus teaser spend. `outcome_known` is 1 once the warehouse holds the
 -- title's 30 days; before, `paid_back` says whether it has paid back so far. `verdict`: right or
 -- miss (the forecast said P(pays back) ≥ 0.5, or not), `open` until the 30 days are known.
@@ -11,8 +11,8 @@ SELECT title_id, title_name, origin, launched_at, p_payback_24h, p_hit_24h, fore
 FROM
 (
     SELECT title_id, title_name, origin, launched_at, p_payback_24h, p_hit_24h, p_payback_24h >= 0.5 AS forecast_pays_back,
-           production_cost_usd AS cost_usd, spend / audience_scale AS spend_full_usd,
-           revenue / audience_scale AS revenue_full_usd,
+           production_cost_usd AS cost_usd, round(spend / audience_scale) AS spend_full_usd,
+           round(revenue / audience_scale) AS revenue_full_usd,
            assumeNotNull(launched_at) + 30 * 86400 <= (SELECT max(window_start) FROM title_metrics_1h_rollup)
                AS outcome_known
     FROM
@@ -21,7 +21,8 @@ FROM
                audience_scale
         FROM
         (
-            SELECT title_id, argMin(p_payback, as_of) AS p_payback_24h, argMin(p_hit, as_of) AS p_hit_24h
+            SELECT title_id, round(argMin(p_payback, as_of), 3) AS p_payback_24h,
+                   round(argMin(p_hit, as_of), 3) AS p_hit_24h
             FROM title_forecasts
             WHERE hours_since_launch >= 24
             GROUP BY title_id
