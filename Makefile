@@ -9,7 +9,7 @@ ifdef CLUSTER
 export DRAMA_CLUSTER := $(CLUSTER)
 endif
 
-.PHONY: demo test test-cluster test-cluster-short test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium forecast-model forecast-evaluate
+.PHONY: demo test test-cluster test-cluster-short test-reliability soak forget-user check bench up down status logs install clean help migrate dashboards chromium forecast-model forecast-evaluate forecast-studio
 
 help:
 	@echo "make demo    the platform with simulated traffic and dashboards (installs what is missing)"
@@ -19,6 +19,7 @@ help:
 	@echo "make up | down | status | logs    the native stack (python -m launcher ...); CLUSTER=1: the cluster"
 	@echo "make migrate the warehouse schema (python -m warehouse.migrate; make up runs it too)"
 	@echo "make forecast-model | forecast-evaluate   the hit forecast's model and its held-out figures (docs/forecast.md)"
+	@echo "make forecast-studio                       the studio spending by the forecast, on against off (about 15 min)"
 	@echo "make dashboards  the five dashboards, the viewer role and the alerts into Superset (make up runs it too)"
 
 $(STAMP): pyproject.toml
@@ -105,6 +106,10 @@ forecast-model: install
 
 forecast-evaluate: install
 	$(PY) -m forecast evaluate --hours 6,12,24,48 --plot docs/forecast-calibration.png
+
+# The studio spending by the forecast: each held-out seed's slate with the forecast off and on (bench/studio.py).
+forecast-studio: install
+	$(PY) -m bench.studio --seeds 201-205 --json bench/results/studio-$$(date -u +%Y%m%dT%H%M%SZ).json
 
 # Privacy: a user's events and profile removed from every table, the metrics rebuilt without them, the
 # request audited (warehouse/forget.py). Asks for confirmation; the workers must be stopped.

@@ -108,9 +108,10 @@ def load_history(settings: Settings, report: Callable[[str], None] = print,
     return {"sent": sent, "sent_s": sent_s, "landed_s": landed_s, "total_s": time.monotonic() - started}
 
 
-def wait_for_forecasts(settings: Settings, deadline: float, line: Line, behind_s: float = 1800):
+def wait_for_forecasts(settings: Settings, deadline: float, line: Line):
     """Wait for the worker's hit forecast (streams/forecasts.py) to score the past: until the newest
-    moment scored is within `behind_s` of the newest metrics. Returns that moment."""
+    moment scored is within a period and half an hour of the newest metrics. Returns that moment."""
+    behind_s = settings.forecast_period_s + 1800
     from warehouse.client import connect
 
     client = connect(settings)

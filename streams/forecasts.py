@@ -41,7 +41,7 @@ FIRST_DAYS = 7                      # a title is scored in its first week
 BACKFILL_DAYS = 40                  # a first start scores the past back to the launches whose 30 days are known
 MOMENTS_PER_CHECK = 144             # a day of moments at the default period: a long past catches up in steps
 IDLE = timedelta(minutes=15)        # a partition this far behind the newest is idle: not waited for
-SHOWN = {"hook_rate": "hook_rate", "completion": "completion", "pay_through": "pay_through"}
+SHOWN = ("hook_rate", "completion", "pay_through")     # features kept beside the scores, for Hit watch
 HOURS_SCORED = FIRST_DAYS * 24
 
 
@@ -57,7 +57,7 @@ def forecast_row(row: dict, vector: list[float], as_of: datetime, p_payback: flo
     return {"title_id": row["title_id"], "as_of": as_of, "hours_since_launch": float(row["hours_since_launch"]),
             "p_payback": p_payback, "p_hit": p_hit, "model_version": version, "viewers": int(row["viewers"] or 0),
             "revenue_usd": float((row["iap_revenue"] or 0) + (row["ad_revenue"] or 0)),
-            **{column: float(vector[features.FEATURES.index(name)]) for column, name in SHOWN.items()},
+            **{name: float(vector[features.FEATURES.index(name)]) for name in SHOWN},
             "hit_signal": int(crossed)}
 
 

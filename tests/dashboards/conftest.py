@@ -21,6 +21,7 @@ from tests.conftest import drop_namespace, free_port
 
 HISTORY_DAYS = 32            # the study's model reads 30 closed days
 USERS_PER_DAY = 400          # enough that the last hour has payers and a week has re-create signals
+FORECAST_PERIOD_S = 3600     # Hit watch scored hourly, not every 10 minutes: the past is scored 6x sooner
 
 
 @pytest.fixture(scope="package")
@@ -31,7 +32,7 @@ def loop_namespace(stack):
     from launcher import bring_up, demo
 
     settings = load(namespace=f"d{os.getpid()}", worker_web_port=free_port(), demo_history_days=HISTORY_DAYS,
-                    demo_users_per_day=USERS_PER_DAY)
+                    demo_users_per_day=USERS_PER_DAY, forecast_period_s=FORECAST_PERIOD_S)
     apps = [services.Worker(settings), services.Simulator(settings)]
     try:
         bring_up(settings, stack=(), apps=(services.Worker, services.Simulator))
