@@ -82,8 +82,7 @@ def run(seed: int, forecast: Forecast | None, say=print) -> dict:
                 if title is None or datetime.fromisoformat(event["event_time"].replace("Z", "+00:00")) >= \
                         title.launched_at + DECIDE_AT:
                     continue
-                out.write(orjson.dumps({"topic": emission.topic, "key": emission.key.decode() if emission.key else None,
-                                        "value": emission.value.decode()}) + b"\n")
+                out.write(emission.line())
             out.close()
         client.disconnect()
         admin = connect(settings, "default")
@@ -118,9 +117,7 @@ def decide(world: World, client, forecast: Forecast, now: datetime, decisions: d
         if not rows:
             decisions[title_id] = {"budget": 1.0, "p_payback": None}
             continue
-        p = forecast.probabilities([features.vector(rows[0])])
-        p_payback = float(p["pays_back"][0]) if "pays_back" in p else None
-        p_hit = float(p["hit"][0]) if "hit" in p else None
+        [(p_payback, p_hit)] = forecast.scores([features.vector(rows[0])])
         budget = world.answer_forecast(title_id, p_payback, p_hit, forecast.threshold)
         decisions[title_id] = {"budget": budget, "p_payback": p_payback}
 

@@ -47,6 +47,11 @@ class Forecast:
         x = self.scaler.transform(np.asarray(vectors, dtype=float))
         return {label: model.predict_proba(x)[:, 1] for label, model in self.models.items()}
 
+    def scores(self, vectors: list[list[float]]) -> list[tuple[float | None, float | None]]:
+        """(P(pays back), P(hit)) per vector; None for a label the model was not trained on."""
+        p = self.probabilities(vectors)
+        return [tuple(float(p[label][n]) if label in p else None for label in LABELS) for n in range(len(vectors))]
+
     @classmethod
     def load(cls, path: Path = MODEL) -> "Forecast":
         if not path.exists():

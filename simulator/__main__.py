@@ -213,12 +213,7 @@ def run(args) -> int:
                     print(f"\nstudio: signal {signal_id} on {parent} → sequel {title.title_id} ({title.origin}, "
                           f"{title.episodes} episodes)", flush=True)
             else:
-                record = {"topic": emission.topic, "key": emission.key.decode() if emission.key else None}
-                try:
-                    record["value"] = emission.value.decode()
-                except UnicodeDecodeError:
-                    record["value_hex"] = emission.value.hex()
-                out.write(orjson.dumps(record) + b"\n")
+                out.write(emission.line())
             sent += 1
             if sink is not None and sent % 5000 == 0:
                 errors += report_failures(sink.flush())
@@ -262,8 +257,7 @@ def slate(args) -> int:
             if title is None or parse_time(event["event_time"]) >= title.launched_at + seen:
                 continue
             kept += 1
-            out.write(orjson.dumps({"topic": emission.topic, "key": emission.key.decode() if emission.key else None,
-                                    "value": emission.value.decode()}) + b"\n")
+            out.write(emission.line())
     outcomes = [t for t in world.truth(until) if t["complete"]]
     Path(args.truth).write_bytes(orjson.dumps({"seed": args.seed, "users_per_day": world.users_per_day,
                                                "hours_seen": args.hours_seen, "titles": outcomes},

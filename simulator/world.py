@@ -42,6 +42,16 @@ class Emission(NamedTuple):
     emit_time: datetime
     event_type: str          # "" for a malformed message
 
+    def line(self) -> bytes:
+        """The message as a line of `--file` NDJSON (what streams.load reads): topic, key, and the
+        value as text, or as hex when it is not UTF-8 (a malformed message)."""
+        record = {"topic": self.topic, "key": self.key.decode() if self.key else None}
+        try:
+            record["value"] = self.value.decode()
+        except UnicodeDecodeError:
+            record["value_hex"] = self.value.hex()
+        return orjson.dumps(record) + b"\n"
+
 
 @dataclass(frozen=True)
 class Cohort:

@@ -125,11 +125,8 @@ class Scorer:
             vectors.append(vector)
         if not found:
             return [], []
-        p = self.forecast.probabilities(vectors)
         rows, signals = [], []
-        for n, row in enumerate(found):
-            p_payback = float(p["pays_back"][n]) if "pays_back" in p else None
-            p_hit = float(p["hit"][n]) if "hit" in p else None
+        for n, (row, (p_payback, p_hit)) in enumerate(zip(found, self.forecast.scores(vectors))):
             crossed = p_hit is not None and p_hit >= self.forecast.threshold and row["title_id"] not in self.signalled
             rows.append(forecast_row(row, vectors[n], as_of, p_payback, p_hit, self.forecast.version, crossed))
             if crossed:

@@ -28,9 +28,7 @@ PERIOD = timedelta(minutes=10)
 
 def write(path, emissions) -> None:
     with open(path, "wb") as out:
-        for e in emissions:
-            out.write(orjson.dumps({"topic": e.topic, "key": e.key.decode() if e.key else None,
-                                    "value": e.value.decode()}) + b"\n")
+        out.writelines(e.line() for e in emissions)
 
 
 def jump(path, title_id: str, at: datetime, buyers: int = 400) -> None:
