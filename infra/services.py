@@ -589,8 +589,16 @@ class Worker(App):
         line = (f"{self.name:<11} pid {pid:<8} {word:<10} {self.address()}  {state['batches']} batches, "
                 f"{state['messages']} messages, {state['in_flight']} in flight, lag {state.get('lag', '?')}, "
                 f"last {state['last_batch_at'] or '—'}")
+        forecast = state.get("forecast") or {}
+        if forecast.get("role") == "scoring":
+            line += f", hit forecast scored to {forecast.get('scored_to') or '—'}"
         if state["status"] == "stalled":
-            line += f"  (no batch finished for {state.get('stalled_for_s', '?')}s with work waiting)"
+            limit = state.get("stalled_after_s", 30)
+            why = ([f"no batch finished for {state['stalled_for_s']}s with work waiting"]
+                   if state.get("stalled_for_s", 0) > limit else [])
+            why += ([f"the hit forecast has not moved for {forecast['stalled_for_s']}s"]
+                    if forecast.get("stalled_for_s", 0) > limit else [])
+            line += f"  ({'; '.join(why) or 'stalled'})"
         return line + (f"  retrying: {state['retrying']}" if state["retrying"] else "") + restarted
 
     def env(self) -> dict[str, str]:

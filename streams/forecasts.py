@@ -15,7 +15,9 @@ that, each title's 24-hour moment (Scorer.due), a day of moments at a time. Only
 
 A signal is sent before its row is written: a worker that dies between the two sends it again
 (the same signal_id, `hit-<title>`), never not at all. A title whose features cannot be scored is
-logged and left out of that moment; a failed check is retried on the next.
+logged and left out of that moment; a failed check is retried on the next. The leader's /health
+says so (streams/progress.py): retrying while a check fails, stalled once no moment was scored
+and no check finished for 30 s (a check that keeps failing or hangs, or no model at all).
 """
 from __future__ import annotations
 
@@ -28,10 +30,10 @@ from datetime import datetime, timedelta
 import orjson
 
 from forecast import features
-from forecast.model import Forecast
+from forecast.model import MODEL, Forecast
 from infra.settings import Settings
 from streams.app import SETTINGS, app
-from streams.progress import in_thread
+from streams.progress import in_thread, progress
 from streams.trends import send_signal
 from warehouse.client import connect
 from warehouse.sink import ClickHouseSink
@@ -139,11 +141,14 @@ class Scorer:
     def write(self, rows: list[dict]) -> int:
         return self.sink.write([[row[c] for row in rows] for c in self.sink.columns])
 
-    def check(self, send: Callable[[dict], None]) -> list[datetime]:
-        """Score every due moment: signals sent (`send`), then rows written. The moments scored."""
+    def check(self, send: Callable[[dict], None], moved: Callable[..., None] = lambda *_: None) -> list[datetime]:
+        """Score every due moment: signals sent (`send`), then rows written; `moved(as_of)` after each
+        moment, and `moved()` at the end of a check with nothing due. The moments scored."""
         client = self.connect()
         try:
             moments = self.due(client)
+            if not moments:
+                moved()
             for as_of in moments:
                 rows, signals = self.score(client, as_of)
                 for signal in signals:
@@ -152,6 +157,7 @@ class Scorer:
                              signal["p_hit"], signal["p_payback"], as_of)
                 self.write(rows)
                 self.signalled |= {s["title_id"] for s in signals}
+                moved(as_of)
         finally:
             client.disconnect()
         return moments
@@ -166,12 +172,18 @@ def build_scorer(settings: Settings) -> Scorer | None:
 
 
 scorer = build_scorer(SETTINGS)
+progress.forecast_starting()
 
 
-@app.timer(SETTINGS.forecast_check_s, on_leader=True)
+@app.timer(SETTINGS.forecast_check_s)
 async def score_new_titles() -> None:
-    """Score the moments due (Scorer.check) off the event loop; a signal is sent from the loop."""
+    """On the leader, score the moments due (Scorer.check) off the event loop; a signal is sent from
+    the loop. What it does goes to /health (progress.forecast_*)."""
+    if not app.is_leader():
+        progress.forecast_elsewhere()
+        return
     if scorer is None:
+        progress.forecast_failed(f"no model ({MODEL}): title_forecasts is not scored; `make forecast-model`")
         return
     loop = asyncio.get_running_loop()
 
@@ -180,9 +192,11 @@ async def score_new_titles() -> None:
         asyncio.run_coroutine_threadsafe(send_signal(signal["title_id"].encode(), message), loop).result(60)
 
     try:
-        while moments := await in_thread(scorer.check, send)():     # a past to catch up: check after check
+        check = in_thread(scorer.check, send, progress.forecast_moved)
+        while moments := await check():     # a past to catch up: check after check
             log.info("forecast: scored %d moment(s) up to %s", len(moments), moments[-1])
             if len(moments) < MOMENTS_PER_CHECK:
                 break
-    except Exception:  # noqa: BLE001 - the next check tries again; the worker goes on
+    except Exception as e:  # noqa: BLE001 - the next check tries again; the worker goes on
+        progress.forecast_failed(f"{type(e).__name__}: {e}"[:300])
         log.exception("forecast: a check failed; retrying in %ss", SETTINGS.forecast_check_s)

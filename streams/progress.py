@@ -31,6 +31,11 @@ class Progress:
         self.last_batch_at: datetime | None = None
         self.retrying: str = ""
         self.seconds: dict[str, float] = {}   # where the agent's time went: fetches, preparing, writes
+        # the hit forecast's scorer (streams/forecasts.py): it runs on the leader only
+        self.forecast_role = "off"            # starting | scoring (the leader) | elsewhere (another leads)
+        self.forecast_moved_at = time.monotonic()   # the last moment scored, or check finished
+        self.forecast_error = ""              # why the last check failed, if it did
+        self.forecast_scored_to: datetime | None = None
 
     @property
     def in_flight(self) -> int:
@@ -68,6 +73,32 @@ class Progress:
         """Work that a batch should finish: messages in flight, or in Kafka past the commits."""
         return self._in_flight > 0 or self._lag > 0
 
+    def forecast_starting(self) -> None:
+        """This worker runs the scorer's timer: from now on, it must move (or say it is elsewhere)."""
+        self.forecast_role, self.forecast_moved_at = "starting", time.monotonic()
+
+    def forecast_moved(self, scored_to: datetime | None = None) -> None:
+        """The scorer finished a moment, or a check with nothing due: title_forecasts moves."""
+        self.forecast_role, self.forecast_error = "scoring", ""
+        self.forecast_moved_at = time.monotonic()
+        self.forecast_scored_to = scored_to or self.forecast_scored_to
+
+    def forecast_failed(self, reason: str) -> None:
+        """A check of the scorer failed (or it cannot run at all): retried at the next check."""
+        self.forecast_role, self.forecast_error = "scoring", reason
+
+    def forecast_elsewhere(self) -> None:
+        """This worker is not the leader: another one scores, and its own /health says how."""
+        self.forecast_role, self.forecast_error = "elsewhere", ""
+        self.forecast_moved_at = time.monotonic()
+
+    def forecast_stalled_for(self) -> float:
+        """Seconds since the scorer last moved (a moment scored, a check done); 0 on a non-leader,
+        or in a process without the scorer."""
+        if self.forecast_role in ("off", "elsewhere"):
+            return 0.0
+        return time.monotonic() - self.forecast_moved_at
+
     def stalled_for(self) -> float:
         """Seconds that work has waited with no batch finished (or Kafka has not answered)."""
         now = time.monotonic()
@@ -76,12 +107,13 @@ class Progress:
         return max(waited, unanswered)
 
     def status(self) -> str:
-        """ok; retrying (a write or read is being retried, or Kafka does not answer: the reason is
-        in `retrying`); stalled (work waiting, in flight or as lag, and no batch finished for
-        stalled_after_s, or Kafka silent for as long, whatever the reason)."""
-        if self.stalled_for() > self.stalled_after_s:
+        """ok; retrying (a write or read is being retried, Kafka does not answer, or the hit
+        forecast's check failed: the reason is in `retrying`); stalled (work waiting, in flight or
+        as lag, and no batch finished for stalled_after_s, or Kafka silent for as long, or the
+        leader's scorer not moving for as long, whatever the reason)."""
+        if max(self.stalled_for(), self.forecast_stalled_for()) > self.stalled_after_s:
             return "stalled"
-        return "retrying" if self.retrying or self.kafka_error else "ok"
+        return "retrying" if self.retrying or self.kafka_error or self.forecast_error else "ok"
 
     def spent(self, **seconds: float) -> None:
         for name, value in seconds.items():
@@ -95,13 +127,18 @@ class Progress:
         self.last_batch_at = datetime.now(timezone.utc)
 
     def as_dict(self) -> dict:
-        return {"status": self.status(), "retrying": "; ".join(filter(None, (self.retrying, self.kafka_error))),
-                "stalled_for_s": round(self.stalled_for(), 1),
+        forecast_error = f"hit forecast: {self.forecast_error}" if self.forecast_error else ""
+        return {"status": self.status(),
+                "retrying": "; ".join(filter(None, (self.retrying, self.kafka_error, forecast_error))),
+                "stalled_for_s": round(self.stalled_for(), 1), "stalled_after_s": self.stalled_after_s,
                 "started": self.started.isoformat(), "batches": self.batches, "messages": self.messages,
                 "in_flight": self.in_flight, "lag": self.lag,
                 "lag_checked_at": self.lag_checked_at.isoformat() if self.lag_checked_at else None,
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-                "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None}
+                "last_batch_at": self.last_batch_at.isoformat() if self.last_batch_at else None,
+                "forecast": {"role": self.forecast_role, "stalled_for_s": round(self.forecast_stalled_for(), 1),
+                             "error": self.forecast_error,
+                             "scored_to": self.forecast_scored_to.isoformat() if self.forecast_scored_to else None}}
 
 
 progress = Progress()
