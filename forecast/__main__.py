@@ -33,7 +33,7 @@ TRAINING_SEEDS = list(range(101, 113))
 EVALUATION_SEEDS = list(range(201, 206))
 USERS_PER_DAY = 1000
 HIT_THRESHOLD = 0.5                        # p_hit at which the hit_forecast signal is emitted
-VERSION = "slate-logit-1"
+VERSION = "slate-logit-2"
 HOOK_RATE = features.FEATURES.index("hook_rate")
 
 

@@ -136,9 +136,17 @@ SLATE_WEIGHT = 4.0                            # a new title's draw at appeal 1 (
 SLATE_NOVELTY_DAYS = 12.0                     # a new title's draw decays as exp(-age / this)
 APPEAL_HOOK = 0.35                            # teaser hook rate × appeal^this (capped at every view)
 APPEAL_BINGE = 0.35                           # the chance to leave an episode or a session × appeal^-this
-APPEAL_PAY = 0.35                             # pay propensity at the paywall × appeal^this
+APPEAL_PAY = 0.6                              # pay propensity at the paywall × appeal^this (a gripping title sells)
 APPEAL_FEEDBACK = 0.5                         # likes, shares, comments × appeal^this
-WORD_OF_MOUTH = 0.15                          # organic installs a share brings (appeal moves how often it is shared)
+# Word of mouth is Bass diffusion (Bass 1969) in a branching form: each share of a slate title brings
+# WORD_OF_MOUTH × appeal^APPEAL_WOM organic installs on average (a geometric count), times the share
+# of its word-of-mouth market (WOM_MARKET_DAYS of the app's new users) not reached yet. Below
+# appeal ~3 a title's audience brings under one viewer per viewer and word of mouth stays small;
+# the most appealing titles spread on themselves until their market is used up: a hit is a title
+# whose audience mostly comes free (paid installs alone return about 4×, not 10×).
+WORD_OF_MOUTH = 0.5                           # organic installs per share at appeal 1, the market untouched
+APPEAL_WOM = 1.0                              # × appeal^this: a gripping clip converts more of who sees it
+WOM_MARKET_DAYS = 20.0                        # a title's word-of-mouth market, in days of the app's new users
 STUDIO_BOOST = 3.0                            # a likely hit's or payer's teaser budget, × its share
 STUDIO_BOOST_ABOVE = 0.5                      # P(pays back) from which the studio boosts a title
 STUDIO_STOP_BELOW = 0.1                       # P(pays back) under which it stops buying installs for it

@@ -101,6 +101,7 @@ class Title:
     appeal: float = 1.0                      # latent, never sent: a slate title's draw from APPEAL_SIGMA
     slate: bool = False                      # launched during the run (the release slate)
     marketing: float = 1.0                   # its share of the teaser budget, × (0: paid acquisition stopped)
+    reached: int = 0                         # the organic installs its shares have brought (word of mouth)
     signal_id: str = ""
     name: str = ""
     launched_at: datetime | None = None      # a sequel's launch; None: the catalog's, on air from the start
@@ -612,7 +613,15 @@ class World:
             self._event("rating", t + timedelta(seconds=1), stars=stars, **ids)
 
     def _word_of_mouth(self, title: Title, t: datetime) -> None:
-        """A share of a slate title brings organic installs for it, later (word of mouth)."""
+        """A share of a slate title brings organic installs for it, later: WORD_OF_MOUTH ×
+        appeal^APPEAL_WOM on average (a geometric count), times the share of the title's market
+        (WOM_MARKET_DAYS of new users) its word of mouth has not reached yet (Bass diffusion)."""
         rng = self.rng
-        for _ in range(int(rng.expovariate(1 / cal.WORD_OF_MOUTH) + 0.5)):
+        untouched = 1 - title.reached / (cal.WOM_MARKET_DAYS * self.users_per_day)
+        mean = cal.WORD_OF_MOUTH * title.appeal ** cal.APPEAL_WOM * untouched
+        if mean <= 0:
+            return
+        count = int(rng.expovariate(math.log1p(1 / mean)))     # geometric, of mean `mean`
+        title.reached += count
+        for _ in range(count):
             self._push(t + timedelta(minutes=rng.uniform(5, 720)), "viral_arrival", title)

@@ -99,15 +99,18 @@ def test_new_titles_are_scored_every_period_and_a_jump_within_one(warehouse):
         assert scored == [m for m in moments if m >= launched[title]]
         hours, p_payback, p_hit, _ = rows[(title, last)]
         assert hours == pytest.approx((last - launched[title]).total_seconds() / 3600)
-        assert 0 <= p_payback <= 1 and p_hit is None          # the model has no hit regression (docs/forecast.md)
-    assert sent == []
+        assert 0 <= p_payback <= 1 and 0 <= p_hit <= 1
+    # The model's signals so far: exactly the titles whose P(hit) reached its threshold.
+    assert {s["title_id"] for s in sent} == {t for (t, _), (_, _, p_hit, _) in rows.items()
+                                             if p_hit >= scorer.forecast.threshold}
+    sent.clear()
 
     # The title with the least revenue so far: its feedback jumps just after the split.
     target = min(slate, key=lambda t: revenue(client, t, last))
     before = rows[(target, last)]
     jump(second, target, SPLIT + timedelta(minutes=1))
-    # From now on the model has a hit regression too: on revenue per hour alone, at 0.5 above every
-    # title's so far (on its log scale), so that only a jump crosses it.
+    # From now on the model's hit regression is on revenue per hour alone, at 0.5 above every title's
+    # so far (on its log scale), so that only a jump crosses it.
     spec = dict(Forecast.load().spec)
     j = FEATURES.index("log_revenue_per_hour")
     highest = max(math.log1p(revenue(client, t, at) / max(hours, 1 / 60)) for (t, at), (hours, *_) in rows.items())
