@@ -214,3 +214,27 @@ def test_the_studio_spends_by_the_forecast_on_the_same_slate():
     assert before[stopped] > 0 and after[stopped] == 0
     assert after[boosted] > 1.5 * before[boosted]
     assert abs(sum(after.values()) - sum(before.values())) < 0.05 * sum(before.values())
+
+
+def test_word_of_mouth_grows_with_appeal_and_stops_at_the_titles_market():
+    """Each share brings WORD_OF_MOUTH × appeal^APPEAL_WOM organic installs on average, fewer as the
+    title's market (WOM_MARKET_DAYS of new users) is reached, none once it is (Bass diffusion)."""
+    world = World(seed=7, start=START, users_per_day=100_000, slate_per_day=0)   # a market of 2M installs
+    market = cal.WOM_MARKET_DAYS * world.users_per_day
+    plain, gripping = (world._new_title(START) for _ in range(2))
+    plain.appeal, gripping.appeal = 1.0, 4.0
+
+    def installs_per_share(title, shares=4000) -> float:
+        queued, reached = len(world._queue), title.reached
+        for _ in range(shares):
+            world._word_of_mouth(title, START)
+        brought = len(world._queue) - queued
+        assert brought == title.reached - reached                  # every install counted against the market
+        return brought / shares
+
+    assert installs_per_share(plain) == pytest.approx(cal.WORD_OF_MOUTH, rel=0.1)
+    assert installs_per_share(gripping) == pytest.approx(cal.WORD_OF_MOUTH * 4.0 ** cal.APPEAL_WOM, rel=0.1)
+    gripping.reached = int(market * 0.75)                             # a quarter of its market left
+    assert installs_per_share(gripping) == pytest.approx(cal.WORD_OF_MOUTH * 4.0 * 0.25, rel=0.15)
+    gripping.reached = int(market)
+    assert installs_per_share(gripping, 500) == 0
