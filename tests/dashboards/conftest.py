@@ -22,6 +22,8 @@ from tests.conftest import drop_namespace, free_port
 HISTORY_DAYS = 32            # the study's model reads 30 closed days
 USERS_PER_DAY = 400          # enough that the last hour has payers and a week has re-create signals
 FORECAST_PERIOD_S = 3600     # Hit watch scored hourly, not every 10 minutes: the past is scored 6x sooner
+SLATE_PER_DAY = 1            # new titles a day (the demo's 2): a week of them now, outcomes known; a slate hit
+                             # brings up to 20 days of new users (word of mouth), so fewer titles, a shorter past
 
 
 @pytest.fixture(scope="package")
@@ -32,7 +34,8 @@ def loop_namespace(stack):
     from launcher import bring_up, demo
 
     settings = load(namespace=f"d{os.getpid()}", worker_web_port=free_port(), demo_history_days=HISTORY_DAYS,
-                    demo_users_per_day=USERS_PER_DAY, forecast_period_s=FORECAST_PERIOD_S)
+                    demo_users_per_day=USERS_PER_DAY, forecast_period_s=FORECAST_PERIOD_S,
+                    demo_slate_per_day=SLATE_PER_DAY)
     apps = [services.Worker(settings), services.Simulator(settings)]
     try:
         bring_up(settings, stack=(), apps=(services.Worker, services.Simulator))
